@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ArrearsConfig(AppConfig):
+    name = "arrears"
+    verbose_name = "Impayés et contentieux"

@@ -1,0 +1,10 @@
+"""Test settings: the same module, switched into test mode before it loads."""
+
+import os
+
+os.environ.setdefault("LOCATIF_TESTING", "1")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
