@@ -304,6 +304,9 @@ class DwellingCharge(models.Model):
         verbose_name = "provision de charges du logement"
         constraints = [models.UniqueConstraint(fields=["dwelling", "charge_type"], name="dwelling_charge_unique")]
 
+    def __str__(self):
+        return f"{self.charge_type}: {self.monthly_amount} €"
+
 
 class AnnexKind(models.TextChoices):
     PARKING = "parking", "Place de parking"
@@ -494,8 +497,10 @@ class LeaseQuerySet(AgencyScopedQuerySet):
         return self.filter(status__in=CURRENT_LEASE_STATUSES)
 
     def active_on(self, day: date):
-        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day)).exclude(
-            status__in=[LeaseStatus.DRAFT, LeaseStatus.CANCELLED]
+        return (
+            self.filter(starts_on__lte=day)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+            .exclude(status__in=[LeaseStatus.DRAFT, LeaseStatus.CANCELLED])
         )
 
 
@@ -581,6 +586,9 @@ class LeaseCharge(models.Model):
         ordering = ["charge_type__position"]
         constraints = [models.UniqueConstraint(fields=["lease", "charge_type"], name="lease_charge_unique")]
 
+    def __str__(self):
+        return f"{self.charge_type}: {self.monthly_amount} €"
+
 
 class LeaseAnnex(models.Model):
     """An annex attached to a lease, with its rent frozen at attachment."""
@@ -593,6 +601,9 @@ class LeaseAnnex(models.Model):
         verbose_name = "annexe du bail"
         constraints = [models.UniqueConstraint(fields=["lease", "annex"], name="lease_annex_unique")]
 
+    def __str__(self):
+        return f"{self.annex}: {self.rent} €"
+
 
 class LeaseTransition(models.Model):
     """One move of a lease's status: who, when, why."""
@@ -601,11 +612,12 @@ class LeaseTransition(models.Model):
     from_status = models.CharField("de", max_length=12, choices=LeaseStatus.choices, blank=True)
     to_status = models.CharField("vers", max_length=12, choices=LeaseStatus.choices)
     at = models.DateTimeField("le", auto_now_add=True)
-    by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="par"
-    )
+    by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="par")
     reason = models.CharField("motif", max_length=255, blank=True)
 
     class Meta:
         verbose_name = "changement de statut du bail"
         ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"

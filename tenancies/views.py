@@ -45,7 +45,11 @@ def home(request):
     context = {"status_counts": None}
     if user.has_perm(access.BROWSE_STOCK):
         rows = (
-            Dwelling.objects.for_user(user).order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
+            Dwelling.objects.for_user(user)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
         )
         counts = dict(rows)
         context["status_counts"] = [(s.label, s.value, counts.get(s.value, 0)) for s in DwellingStatus]
@@ -142,9 +146,7 @@ def household_detail(request, pk):
     household = access.get_household_for_user(request.user, pk)
     people = list(household.people.order_by("id"))
     household._prefetched_objects_cache = {"people": people}
-    leases = list(
-        household.leases.select_related("dwelling__building__estate__commune").order_by("-starts_on")
-    )
+    leases = list(household.leases.select_related("dwelling__building__estate__commune").order_by("-starts_on"))
     current = [lease for lease in leases if lease.status in (*CURRENT_LEASE_STATUSES, LeaseStatus.DRAFT)]
     contacts = [p for p in people if p.phone or p.email]
     return render(
@@ -162,9 +164,11 @@ def household_detail(request, pk):
 
 @require_GET
 def lease_list(request):
-    qs = access.visible(Lease, request.user, access.BROWSE_TENANTS).select_related(
-        "dwelling__building__estate"
-    ).prefetch_related(_household_people_prefetch())
+    qs = (
+        access.visible(Lease, request.user, access.BROWSE_TENANTS)
+        .select_related("dwelling__building__estate", "household")
+        .prefetch_related(_household_people_prefetch())
+    )
     filterset = filtered(request, LeaseFilter, qs)
     page = paginate(request, filterset.qs.order_by("number"))
     return render(request, "tenancies/lease_list.html", {"filter": filterset, "page": page})
@@ -233,6 +237,7 @@ def search(request):
     if form.is_valid():
         query = form.cleaned_data["q"]
         needle = normalize_search(query)
+        code = query.strip().upper().replace(" ", "")  # references and numbers keep their hyphens
         if user.has_perm(access.BROWSE_TENANTS):
             people = Person.objects.for_user(user)
             for token in needle.split():
@@ -243,10 +248,9 @@ def search(request):
             households = households.prefetch_related(_people_prefetch())
             by_id = {h.pk: h for h in households}
             results["households"] = [by_id[i] for i in ordered if i in by_id]
-            compact = needle.replace(" ", "")
             results["leases"] = list(
                 Lease.objects.for_user(user)
-                .filter(number__startswith=compact)
+                .filter(number__startswith=code)
                 .select_related("dwelling")
                 .prefetch_related(_household_people_prefetch())
                 .order_by("number")[:SEARCH_LIMIT]
@@ -254,7 +258,7 @@ def search(request):
         if user.has_perm(access.BROWSE_STOCK):
             results["dwellings"] = list(
                 Dwelling.objects.for_user(user)
-                .filter(reference__contains=needle.replace(" ", ""))
+                .filter(reference__contains=code)
                 .with_place()
                 .order_by("reference")[:SEARCH_LIMIT]
             )
@@ -266,4 +270,3 @@ def search(request):
         for error in form.errors.get("q", []):
             messages.warning(request, error)
     return render(request, "tenancies/search.html", {"form": form, "query": query, "results": results})
-
