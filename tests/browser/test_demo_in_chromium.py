@@ -1,0 +1,70 @@
+"""The demo, in a real browser: every role logs in; the chargé de clientèle reaches a lease."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tenancies.demo import DEMO_PASSWORD, DEMO_USERS
+from tenancies.models import Household, Person, PersonRole
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo", dwellings=120, verbosity=0)
+
+
+def login(page, live_server, username):
+    page.goto(f"{live_server.url}/")
+    assert "/connexion/" in page.url
+    page.get_by_label("Nom d’utilisateur").fill(username)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_every_demo_login_opens_the_app(demo, page, live_server, screenshot):
+    for user in DEMO_USERS:
+        login(page, live_server, user["username"])
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Bonjour")
+        nav = page.get_by_role("navigation", name="Navigation principale")
+        if user["role"] == "membre_commission":
+            assert nav.get_by_role("link", name="Locataires").count() == 0
+        else:
+            assert nav.get_by_role("link", name="Locataires").count() == 1
+        screenshot(f"home-{user['username']}")
+        page.get_by_role("button", name=re.compile(r".+")).filter(has=page.locator(".bi-person-circle")).click()
+        page.get_by_role("button", name="Se déconnecter").click()
+        page.wait_for_url(re.compile(r"/connexion/"))
+
+
+def test_charge_de_clientele_searches_a_household_and_reaches_the_lease(demo, page, live_server, screenshot):
+    holder = (
+        Person.objects.filter(household__agency__code="SA", role=PersonRole.TITULAIRE, household__leases__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    household = Household.objects.get(pk=holder.household_id)
+    lease = household.leases.order_by("-starts_on").first()
+
+    login(page, live_server, "clientele.seine")
+    page.get_by_label("Rechercher").first.fill(f"{holder.last_name} {holder.first_name}")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    if "/recherche/" in page.url:
+        screenshot("search-results")
+        page.locator(f'a[href="/locataires/{household.pk}/"]').first.click()
+    page.wait_for_url(f"{live_server.url}/locataires/{household.pk}/")
+    assert "Fiche locataire" in page.get_by_role("heading", level=1).inner_text()
+    assert holder.last_name.upper() in page.content()
+    screenshot("fiche-locataire")
+
+    page.get_by_role("link", name=lease.number).first.click()
+    page.wait_for_url(f"{live_server.url}/baux/{lease.pk}/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith(f"Bail {lease.number}")
+    body = page.content()
+    assert re.search(r"\d+,\d{2}\xa0€", body)
+    assert re.search(r"\d{2}/\d{2}/\d{4}", body)
+    screenshot("bail")
