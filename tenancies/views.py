@@ -251,7 +251,7 @@ def search(request):
             results["leases"] = list(
                 Lease.objects.for_user(user)
                 .filter(number__startswith=code)
-                .select_related("dwelling")
+                .select_related("dwelling", "household")
                 .prefetch_related(_household_people_prefetch())
                 .order_by("number")[:SEARCH_LIMIT]
             )

@@ -247,3 +247,15 @@ def test_search_too_short_is_explained(client, world, agent):
     response = client.get(reverse("tenancies:search"), {"q": "a"})
     assert response.status_code == 200
     assert "Saisissez au moins 2 caractères." in [str(m) for m in response.context["messages"]]
+
+
+def test_building_page_and_search_cost_a_bounded_number_of_queries(
+    client, world, agent, django_assert_max_num_queries
+):
+    _stock(world)
+    client.force_login(agent)
+    with django_assert_max_num_queries(11):
+        assert client.get(reverse("tenancies:building_detail", args=[world["A"].building.pk])).status_code == 200
+    with django_assert_max_num_queries(13):
+        response = client.get(reverse("tenancies:search"), {"q": "martin"})
+    assert len(response.context["results"]["households"]) == 10
