@@ -21,8 +21,9 @@ class LeaseTransitionForm(forms.Form):
     on = forms.DateField(
         label="Date (signature ou fin)",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs={"placeholder": "jj/mm/aaaa", "inputmode": "numeric"}, format="%d/%m/%Y"),
         help_text="Obligatoire pour une signature ou une fin de bail.",
+        error_messages={"invalid": "Saisissez une date au format jj/mm/aaaa."},
     )
     reason = forms.CharField(label="Motif", max_length=255, required=False)
 

@@ -5,15 +5,17 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tenancies.demo import DEMO_PASSWORD, DEMO_USERS
+from tenancies.demo import DEFAULT_PASSWORD as DEMO_PASSWORD
+from tenancies.demo import DEMO_USERS
 from tenancies.models import Household, Person, PersonRole
+from tenancies.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def demo(transactional_db):
-    call_command("seed_demo", dwellings=120, verbosity=0)
+    call_command("seed_demo", dwellings=120, allow_production=True, verbosity=0)
 
 
 def login(page, live_server, username):
@@ -26,15 +28,15 @@ def login(page, live_server, username):
 
 
 def test_every_demo_login_opens_the_app(demo, page, live_server, screenshot):
-    for user in DEMO_USERS:
-        login(page, live_server, user["username"])
+    for username, _first, _last, role, _agencies, _admin in DEMO_USERS:
+        login(page, live_server, username)
         assert page.get_by_role("heading", level=1).inner_text().startswith("Bonjour")
         nav = page.get_by_role("navigation", name="Navigation principale")
-        if user["role"] == "membre_commission":
+        if role == Role.MEMBRE_COMMISSION:
             assert nav.get_by_role("link", name="Locataires").count() == 0
         else:
             assert nav.get_by_role("link", name="Locataires").count() == 1
-        screenshot(f"home-{user['username']}")
+        screenshot(f"home-{username}")
         page.get_by_role("button", name=re.compile(r".+")).filter(has=page.locator(".bi-person-circle")).click()
         page.get_by_role("button", name="Se déconnecter").click()
         page.wait_for_url(re.compile(r"/connexion/"))
@@ -64,7 +66,7 @@ def test_charge_de_clientele_searches_a_household_and_reaches_the_lease(demo, pa
     page.get_by_role("link", name=lease.number).first.click()
     page.wait_for_url(f"{live_server.url}/baux/{lease.pk}/")
     assert page.get_by_role("heading", level=1).inner_text().startswith(f"Bail {lease.number}")
-    body = page.content()
+    body = page.locator("main").inner_text()
     assert re.search(r"\d+,\d{2}\xa0€", body)
     assert re.search(r"\d{2}/\d{2}/\d{4}", body)
     screenshot("bail")

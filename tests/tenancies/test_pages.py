@@ -249,9 +249,7 @@ def test_search_too_short_is_explained(client, world, agent):
     assert "Saisissez au moins 2 caractères." in [str(m) for m in response.context["messages"]]
 
 
-def test_building_page_and_search_cost_a_bounded_number_of_queries(
-    client, world, agent, django_assert_max_num_queries
-):
+def test_building_page_and_search_cost_a_bounded_number_of_queries(client, world, agent, django_assert_max_num_queries):
     _stock(world)
     client.force_login(agent)
     with django_assert_max_num_queries(11):
