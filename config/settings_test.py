@@ -8,3 +8,6 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise warns when STATIC_ROOT is missing; the live-server tests serve static files through finders.
+STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405

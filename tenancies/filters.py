@@ -11,6 +11,10 @@ def _agencies(request):
     return Agency.objects.all() if user.sees_all_agencies else Agency.objects.filter(pk__in=user.agency_ids)
 
 
+def _estates(request):
+    return Estate.objects.for_user(request.user).order_by("name")
+
+
 def _communes(request):
     return Commune.objects.filter(estates__in=Estate.objects.for_user(request.user)).distinct()
 
@@ -26,6 +30,9 @@ class DwellingFilter(django_filters.FilterSet):
     )
     commune = django_filters.ModelChoiceFilter(
         label="Commune", field_name="building__estate__commune", queryset=_communes, empty_label="Toutes"
+    )
+    estate = django_filters.ModelChoiceFilter(
+        label="Résidence", field_name="building__estate", queryset=_estates, empty_label="Toutes"
     )
     typology = django_filters.ChoiceFilter(label="Typologie", choices=Typology.choices, empty_label="Toutes")
     financing = django_filters.ChoiceFilter(label="Financement", choices=Financing.choices, empty_label="Tous")

@@ -245,7 +245,14 @@ def search(request):
             household_ids = list(people.order_by("search_name").values_list("household_id", flat=True)[:50])
             ordered = list(dict.fromkeys(household_ids))[:SEARCH_LIMIT]
             households = Household.objects.filter(pk__in=ordered).select_related("agency")
-            households = households.prefetch_related(_people_prefetch())
+            households = households.prefetch_related(
+                _people_prefetch(),
+                Prefetch(
+                    "leases",
+                    queryset=Lease.objects.current().select_related("dwelling__building__estate__commune"),
+                    to_attr="current_leases",
+                ),
+            )
             by_id = {h.pk: h for h in households}
             results["households"] = [by_id[i] for i in ordered if i in by_id]
             results["leases"] = list(

@@ -254,6 +254,6 @@ def test_building_page_and_search_cost_a_bounded_number_of_queries(client, world
     client.force_login(agent)
     with django_assert_max_num_queries(11):
         assert client.get(reverse("tenancies:building_detail", args=[world["A"].building.pk])).status_code == 200
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("tenancies:search"), {"q": "martin"})
     assert len(response.context["results"]["households"]) == 10
