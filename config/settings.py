@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "django_celery_beat",
+    "pgtrigger",
     "tenancies",
     "applications",
     "inspections",
@@ -199,6 +201,16 @@ CONTENT_SECURITY_POLICY = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Billing: notices are payable on this day of the month after the billed month (terme échu);
+# beat launches the monthly run on BILLING_RUN_DAY for the current month.
+BILLING_DUE_DAY = env.int("BILLING_DUE_DAY", default=5)
+BILLING_RUN_DAY = env.int("BILLING_RUN_DAY", default=25)
+BILLING_CHUNK_SIZE = env.int("BILLING_CHUNK_SIZE", default=1000)
+# Redis redelivers an unacknowledged task after this many seconds (longer than any task's hard limit).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_TASK_SOFT_TIME_LIMIT = 600
+CELERY_TASK_TIME_LIMIT = 900
+
 # Celery: Redis broker; tasks run in-process when no Redis can be had (CELERY_TASK_ALWAYS_EAGER=1).
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
@@ -211,7 +223,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic work is declared here, in one place; each entry calls a thin task.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "monthly-billing": {
+        "task": "billing.tasks.launch_monthly_billing",
+        "schedule": crontab(minute=0, hour=2, day_of_month=str(BILLING_RUN_DAY)),
+    },
+}
 
 # The landlord's letterhead on letters and PDFs.
 LANDLORD = {
