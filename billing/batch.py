@@ -91,7 +91,7 @@ def start_run(
     chunk_size = chunk_size or settings.BILLING_CHUNK_SIZE
     try:
         with transaction.atomic():
-            run = BillingRun.objects.create(period=period, launched_by=by)
+            run = BillingRun.objects.create(period=period, launched_by=by, issued_on=today)
             lease_ids = billable_lease_ids(period)
             chunks = [
                 BillingChunk(run=run, index=i, lease_ids=lease_ids[start : start + chunk_size])
@@ -292,14 +292,14 @@ def _move_balances(deltas: dict[int, Decimal]) -> None:
         )
 
 
-def process_chunk(chunk_id: int, *, today: date | None = None) -> int:
+def process_chunk(chunk_id: int) -> int:
     """Bill one chunk in one transaction; returns the number of notices created (0 on replay)."""
-    today = today or timezone.localdate()
     with transaction.atomic():
         chunk = BillingChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
         if chunk.done_at is not None:
             return 0
         run = chunk.run
+        today = run.issued_on
         lease_ids = chunk.lease_ids
         ensure_accounts(lease_ids)
         accounts = dict(Account.objects.filter(lease_id__in=lease_ids).values_list("lease_id", "id"))

@@ -266,6 +266,8 @@ class BillingRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     launched_at = models.DateTimeField("lancé le", auto_now_add=True)
+    # The business date of the run: the notices' issue date and the ledger entries' date.
+    issued_on = models.DateField("date d'émission")
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     lease_count = models.PositiveIntegerField("baux à facturer", default=0)
     chunk_count = models.PositiveIntegerField(default=0)

@@ -13,5 +13,6 @@ urlpatterns = [
     path("mot-de-passe/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("mot-de-passe/modifie/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("tenancies.urls")),
+    path("", include("billing.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,12 @@
 """Staff roles (stored as auth groups) and what each one may do.
 
-This module is the declared role matrix: permissions are registered with `rules` from
-PERMISSION_ROLES, the navigation reads NAVIGATION, and the tests compare both with the views.
+This module holds the declared role matrix: PERMISSION_ROLES (permission -> roles) and the
+header NAVIGATION. Each app adds its own entries from its `rules.py` with `register()`
+(imports point down: higher apps register into this registry), and every permission is then
+registered with django-rules.
 """
 
+import rules
 from django.db import models
 
 
@@ -22,7 +25,7 @@ class Role(models.TextChoices):
 # Roles whose holders see every agency's records; everyone else sees their own agencies only.
 ALL_AGENCIES_ROLES = frozenset({Role.DIRECTION, Role.ADMINISTRATEUR})
 
-_AGENCY_STAFF = frozenset(
+AGENCY_STAFF = frozenset(
     {
         Role.RESPONSABLE_AGENCE,
         Role.CHARGE_CLIENTELE,
@@ -38,15 +41,33 @@ _AGENCY_STAFF = frozenset(
 # permission name -> roles granted it. A committee member only sees committee pages (issue 4),
 # never the tenant files.
 PERMISSION_ROLES: dict[str, frozenset[str]] = {
-    "tenancies.browse_stock": _AGENCY_STAFF | {Role.MEMBRE_COMMISSION},
-    "tenancies.browse_tenants": _AGENCY_STAFF,
+    "tenancies.browse_stock": AGENCY_STAFF | {Role.MEMBRE_COMMISSION},
+    "tenancies.browse_tenants": AGENCY_STAFF,
     "tenancies.manage_leases": frozenset({Role.RESPONSABLE_AGENCE, Role.CHARGE_CLIENTELE, Role.ADMINISTRATEUR}),
 }
 
-# Header navigation: (label, url name, permission needed).
-NAVIGATION = [
+# Header navigation: (label, url name, permission needed), in display order.
+NAVIGATION: list[tuple[str, str, str]] = [
     ("Patrimoine", "tenancies:estate_list", "tenancies.browse_stock"),
     ("Logements", "tenancies:dwelling_list", "tenancies.browse_stock"),
     ("Locataires", "tenancies:household_list", "tenancies.browse_tenants"),
     ("Baux", "tenancies:lease_list", "tenancies.browse_tenants"),
 ]
+
+
+def has_any_role(roles):
+    roles = frozenset(roles)
+
+    @rules.predicate
+    def predicate(user):
+        return user.is_authenticated and user.is_active and bool(user.roles & roles)
+
+    return predicate
+
+
+def register(permissions: dict[str, frozenset[str]], navigation=()) -> None:
+    """Declare an app's permissions (with the roles granted each) and its header links."""
+    for perm, roles in permissions.items():
+        PERMISSION_ROLES[perm] = frozenset(roles)
+        rules.add_perm(perm, has_any_role(roles))
+    NAVIGATION.extend(navigation)

@@ -6,6 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from billing.batch import start_run
+from billing.models import Account, RentNotice
+from billing.services import record_payment
 from tenancies import services
 from tenancies.models import ChargeType, DwellingCharge, LeaseStatus
 from tenancies.roles import Role
@@ -32,6 +35,10 @@ class Territory:
     household: object
     person: object
     lease: object
+    account: object = None
+    notice: object = None
+    payment: object = None
+    run: object = None
 
 
 def _territory(code: str, marker: str) -> Territory:
@@ -57,10 +64,25 @@ def _territory(code: str, marker: str) -> Territory:
     return Territory(agency, commune, estate, building, dwelling, household, person, lease)
 
 
+BILLED_PERIOD = date(2026, 11, 1)
+TODAY = date(2026, 11, 20)
+
+
 @pytest.fixture
-def world(db):
-    """Agency A and agency B, each with one let dwelling; B's names are unique canaries."""
-    return {"A": _territory("AAA", "Durandal"), "B": _territory("BBB", "Zyxcanari")}
+def world(db, django_capture_on_commit_callbacks):
+    """Agency A and agency B, each with one let dwelling billed for November 2026 and a partial
+    payment of 200,00 €; B's names are unique canaries."""
+    territories = {"A": _territory("AAA", "Durandal"), "B": _territory("BBB", "Zyxcanari")}
+    with django_capture_on_commit_callbacks(execute=True):
+        run, _ = start_run(period=BILLED_PERIOD, today=TODAY)
+    for t in territories.values():
+        t.run = run
+        t.account = Account.objects.get(lease=t.lease)
+        t.notice = RentNotice.objects.get(lease=t.lease, period=BILLED_PERIOD)
+        t.payment = record_payment(
+            account=t.account, amount=Decimal("200.00"), received_on=TODAY, method="transfer", today=TODAY
+        )
+    return territories
 
 
 @pytest.fixture
@@ -86,6 +108,12 @@ def committee_member(world):
     return UserFactory(
         username="commission", roles=[Role.MEMBRE_COMMISSION], agencies_list=[world["A"].agency, world["B"].agency]
     )
+
+
+@pytest.fixture
+def biller(world):
+    """A chargé du quittancement of agency A."""
+    return UserFactory(username="quittancement.a", roles=[Role.CHARGE_QUITTANCEMENT], agencies_list=[world["A"].agency])
 
 
 @pytest.fixture
