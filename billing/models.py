@@ -437,3 +437,341 @@ class PaymentAllocation(models.Model):
 
     def __str__(self):
         return f"{self.amount} sur l'avis {self.notice_id}"
+
+
+# --- Imports: bank statements and the CAF tiers-payant statement --------------------------------
+
+
+class ImportLineStatus(models.TextChoices):
+    MATCHED = "matched", "Rapprochée"
+    UNMATCHED = "unmatched", "À traiter"
+    DIFFERENCE = "difference", "Écart à vérifier"
+    RESOLVED = "resolved", "Traitée à la main"
+    IGNORED = "ignored", "Ignorée"
+
+
+class BankStatement(models.Model):
+    """An imported bank statement file; the same file (same SHA-256) is imported once."""
+
+    filename = models.CharField("fichier", max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)
+    imported_at = models.DateTimeField("importé le", auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    line_count = models.PositiveIntegerField(default=0)
+    matched_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "relevé bancaire"
+        ordering = ["-imported_at"]
+
+    def __str__(self):
+        return self.filename
+
+
+class BankStatementLine(models.Model):
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField("ligne")
+    booked_on = models.DateField("date")
+    amount = models.DecimalField("montant", **MONEY)
+    label = models.CharField("libellé", max_length=255)
+    reference = models.CharField("référence", max_length=100, blank=True)
+    status = models.CharField("statut", max_length=10, choices=ImportLineStatus.choices)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.CharField("note", max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["statement", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["statement", "line_no"], name="bank_line_unique")]
+
+    def __str__(self):
+        return f"{self.booked_on} {self.amount} {self.label}"
+
+
+class CafStatement(models.Model):
+    """An imported monthly CAF tiers-payant statement (format: docs/caf-statement.md)."""
+
+    period = models.DateField("période")
+    filename = models.CharField("fichier", max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)
+    imported_at = models.DateTimeField("importé le", auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    line_count = models.PositiveIntegerField(default=0)
+    matched_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "état CAF"
+        ordering = ["-imported_at"]
+
+    def __str__(self):
+        return self.filename
+
+
+class CafStatementLine(models.Model):
+    statement = models.ForeignKey(CafStatement, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField("ligne")
+    allocataire_number = models.CharField("n° allocataire", max_length=20)
+    tenant_reference = models.CharField("référence locataire", max_length=30)
+    period = models.DateField("période")
+    apl_amount = models.DecimalField("APL", **MONEY)
+    rls_amount = models.DecimalField("RLS", default=ZERO, **MONEY)
+    recall_amount = models.DecimalField("rappel", default=ZERO, **MONEY)
+    overpayment_amount = models.DecimalField("indu", default=ZERO, **MONEY)
+    lease = models.ForeignKey(Lease, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    expected_apl = models.DecimalField("APL attendue", null=True, blank=True, **MONEY)
+    status = models.CharField("statut", max_length=10, choices=ImportLineStatus.choices)
+    note = models.CharField("note", max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["statement", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["statement", "line_no"], name="caf_line_unique")]
+
+    def __str__(self):
+        return f"{self.tenant_reference} {self.period} {self.apl_amount}"
+
+
+# --- SEPA direct debit -------------------------------------------------------------------------
+
+
+class SepaMandate(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="mandates")
+    rum = models.CharField("référence unique de mandat (RUM)", max_length=35, unique=True)
+    signed_on = models.DateField("signé le")
+    debtor_name = models.CharField("titulaire du compte", max_length=70)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11)
+    # FRST until a first debit has been collected, RCUR afterwards.
+    first_collected_on = models.DateField("premier prélèvement le", null=True, blank=True)
+    revoked_on = models.DateField("révoqué le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "mandat de prélèvement SEPA"
+        ordering = ["-signed_on"]
+
+    def __str__(self):
+        return self.rum
+
+    @property
+    def sequence(self) -> str:
+        return "RCUR" if self.first_collected_on else "FRST"
+
+
+class DirectDebitRun(models.Model):
+    """A collection for one due date: the pain.008.001.02 file sent to the bank."""
+
+    due_on = models.DateField("date d'échéance")
+    message_id = models.CharField(max_length=35, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    xml = models.TextField("fichier pain.008")
+    count = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(default=ZERO, **MONEY)
+
+    class Meta:
+        verbose_name = "remise de prélèvements"
+        ordering = ["-due_on"]
+
+    def __str__(self):
+        return f"Prélèvements du {self.due_on}"
+
+
+class DirectDebitStatus(models.TextChoices):
+    COLLECTED = "collected", "Prélevé"
+    REJECTED = "rejected", "Rejeté"
+
+
+class DirectDebit(models.Model):
+    run = models.ForeignKey(DirectDebitRun, on_delete=models.PROTECT, related_name="debits")
+    mandate = models.ForeignKey(SepaMandate, on_delete=models.PROTECT, related_name="debits")
+    amount = models.DecimalField(**MONEY)
+    sequence = models.CharField(max_length=4)
+    end_to_end_id = models.CharField(max_length=35, unique=True)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="direct_debit"
+    )
+    status = models.CharField(max_length=10, choices=DirectDebitStatus.choices, default=DirectDebitStatus.COLLECTED)
+    reject_code = models.CharField("code rejet", max_length=4, blank=True)
+    rejected_on = models.DateField("rejeté le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "prélèvement"
+        constraints = [models.UniqueConstraint(fields=["run", "mandate"], name="one_debit_per_mandate_per_run")]
+
+    def __str__(self):
+        return self.end_to_end_id
+
+
+# --- Yearly operations -------------------------------------------------------------------------
+
+
+class YearlyStatus(models.TextChoices):
+    PREVIEW = "preview", "Aperçu"
+    APPLIED = "applied", "Appliqué"
+
+
+class RentRevision(models.Model):
+    """The 1 January rent revision, capped by the IRL of the 2nd quarter of the previous year."""
+
+    effective_on = models.DateField("date d'effet", unique=True)
+    irl_reference = models.ForeignKey(IrlIndex, on_delete=models.PROTECT, related_name="+")
+    irl_new = models.ForeignKey(IrlIndex, on_delete=models.PROTECT, related_name="+")
+    # The board's increase (≤ the IRL variation), e.g. 0.0104 for +1,04 %.
+    rate = models.DecimalField("taux voté", max_digits=8, decimal_places=6)
+    status = models.CharField(max_length=10, choices=YearlyStatus.choices, default=YearlyStatus.PREVIEW)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "révision des loyers"
+
+    def __str__(self):
+        return f"Révision au {self.effective_on}"
+
+
+class RentRevisionLine(models.Model):
+    revision = models.ForeignKey(RentRevision, on_delete=models.CASCADE, related_name="lines")
+    lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="+")
+    old_rent = models.DecimalField(**MONEY)
+    new_rent = models.DecimalField(**MONEY)
+    capped_by_convention = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["revision", "lease"], name="revision_line_unique")]
+
+    def __str__(self):
+        return f"{self.lease_id}: {self.old_rent} -> {self.new_rent}"
+
+
+class AllocationKey(models.TextChoices):
+    LIVING_AREA = "living_area", "Surface habitable"
+    EQUAL = "equal", "Parts égales"
+    TANTIEMES = "tantiemes", "Tantièmes"
+
+
+class ChargeRegularisation(models.Model):
+    """The yearly regularisation of recoverable charges of one building."""
+
+    building = models.ForeignKey("tenancies.Building", on_delete=models.PROTECT, related_name="charge_regularisations")
+    year = models.PositiveSmallIntegerField("exercice")
+    status = models.CharField(max_length=10, choices=YearlyStatus.choices, default=YearlyStatus.PREVIEW)
+    spread_months = models.PositiveSmallIntegerField("étalement (mois)", default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "régularisation des charges"
+        constraints = [models.UniqueConstraint(fields=["building", "year"], name="one_regularisation_per_year")]
+
+    def __str__(self):
+        return f"Régularisation {self.year} — {self.building}"
+
+
+class ChargeCost(models.Model):
+    """The actual cost of one charge type for the building and the year, and how it is shared."""
+
+    regularisation = models.ForeignKey(ChargeRegularisation, on_delete=models.CASCADE, related_name="costs")
+    charge_type = models.ForeignKey(ChargeType, on_delete=models.PROTECT, related_name="+")
+    actual_amount = models.DecimalField("dépense réelle", **MONEY)
+    allocation_key = models.CharField("clé de répartition", max_length=12, choices=AllocationKey.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["regularisation", "charge_type"], name="charge_cost_unique")]
+
+    def __str__(self):
+        return f"{self.charge_type}: {self.actual_amount}"
+
+
+class RegularisationLine(models.Model):
+    regularisation = models.ForeignKey(ChargeRegularisation, on_delete=models.CASCADE, related_name="lines")
+    lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="+")
+    charge_type = models.ForeignKey(ChargeType, on_delete=models.PROTECT, related_name="+")
+    days_occupied = models.PositiveSmallIntegerField()
+    actual_share = models.DecimalField("quote-part réelle", **MONEY)
+    provisions_billed = models.DecimalField("provisions appelées", **MONEY)
+    balance = models.DecimalField("solde", **MONEY)  # positive: owed by the tenant
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regularisation", "lease", "charge_type"], name="regularisation_line_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lease_id} {self.charge_type_id}: {self.balance}"
+
+
+class SlsScale(models.Model):
+    """The CDPR coefficient by band of excess over the ceiling (CCH R441-21), dated."""
+
+    valid_from = models.DateField("en vigueur le")
+    excess_from_pct = models.DecimalField("dépassement à partir de (%)", max_digits=6, decimal_places=2)
+    excess_to_pct = models.DecimalField("jusqu'à (%)", max_digits=6, decimal_places=2, null=True, blank=True)
+    coefficient_base = models.DecimalField("coefficient au début de la tranche", max_digits=8, decimal_places=4)
+    coefficient_per_point = models.DecimalField("coefficient par point de dépassement", max_digits=8, decimal_places=4)
+    source = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "barème du SLS"
+
+    def __str__(self):
+        return f"SLS {self.excess_from_pct} % {self.valid_from}"
+
+
+class SlsReferenceRent(models.Model):
+    """The supplément de loyer de référence (€/m²/month) by ceiling zone, dated."""
+
+    valid_from = models.DateField("en vigueur le")
+    zone = models.CharField(max_length=20)
+    eur_per_m2 = models.DecimalField("€ par m² et par mois", max_digits=6, decimal_places=2)
+    source = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "supplément de loyer de référence"
+        constraints = [models.UniqueConstraint(fields=["valid_from", "zone"], name="slr_unique")]
+
+    def __str__(self):
+        return f"SLR {self.zone} {self.valid_from}: {self.eur_per_m2}"
+
+
+class SlsSurveyStatus(models.TextChoices):
+    SENT = "sent", "Envoyée"
+    ANSWERED = "answered", "Répondue"
+    NO_ANSWER = "no_answer", "Sans réponse"
+
+
+class SlsSurvey(models.Model):
+    """A household's answer to the annual resource survey (CCH L441-9) and the SLS it yields."""
+
+    lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="sls_surveys")
+    year = models.PositiveSmallIntegerField("année")
+    sent_on = models.DateField("envoyée le")
+    status = models.CharField(max_length=10, choices=SlsSurveyStatus.choices, default=SlsSurveyStatus.SENT)
+    answered_on = models.DateField("répondue le", null=True, blank=True)
+    household_resources = models.DecimalField("revenus fiscaux de référence du ménage", null=True, blank=True, **MONEY)
+    household_category = models.CharField("catégorie de ménage", max_length=2, blank=True)
+    apl_beneficiary = models.BooleanField("bénéficiaire de l'APL", default=False)
+    excess_pct = models.DecimalField("dépassement (%)", max_digits=7, decimal_places=2, null=True, blank=True)
+    monthly_sls = models.DecimalField("SLS mensuel", null=True, blank=True, **MONEY)
+    reason = models.CharField("motif", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "enquête SLS"
+        constraints = [models.UniqueConstraint(fields=["lease", "year"], name="one_sls_survey_per_year")]
+
+    def __str__(self):
+        return f"Enquête SLS {self.year} — bail {self.lease_id}"

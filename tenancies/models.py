@@ -91,7 +91,7 @@ class User(AbstractUser):
 
 class CeilingZone(models.TextChoices):
     PARIS_LIMITROPHES = "paris_limitrophes", "Paris et communes limitrophes"
-    ILE_DE_FRANCE = "ile_de_france", "Île-de-France hors Paris et communes limitrophes"
+    ILE_DE_FRANCE = "idf_hors_paris", "Île-de-France hors Paris et communes limitrophes"
     AUTRES_REGIONS = "autres_regions", "Autres régions"
 
 
@@ -263,6 +263,8 @@ class Dwelling(models.Model):
     contingent = models.CharField(
         "contingent de réservation", max_length=20, choices=Contingent.choices, default=Contingent.BAILLEUR
     )
+    # Share of the building's common costs (allocation key "tantièmes" of charge regularisation).
+    tantiemes = models.PositiveIntegerField("tantièmes", null=True, blank=True)
 
     objects = DwellingQuerySet.as_manager()
     history = HistoricalRecords()
@@ -621,3 +623,25 @@ class LeaseTransition(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class ResourceCeiling(models.Model):
+    """Annual resource ceiling (revenu fiscal de référence, €) by financing, zone and household
+    category (arrêté du 29 juillet 1987 modifié). Category "+" is the amount per extra person."""
+
+    valid_from = models.DateField("en vigueur le")
+    financing = models.CharField("financement", max_length=4, choices=Financing.choices)
+    zone = models.CharField("zone", max_length=20, choices=CeilingZone.choices)
+    category = models.CharField("catégorie de ménage", max_length=2)  # "1" … "6", "+"
+    amount = models.DecimalField("plafond annuel", **MONEY)
+    confidence = models.CharField("fiabilité de la source", max_length=5, blank=True)
+
+    class Meta:
+        verbose_name = "plafond de ressources"
+        verbose_name_plural = "plafonds de ressources"
+        constraints = [
+            models.UniqueConstraint(fields=["valid_from", "financing", "zone", "category"], name="ceiling_unique")
+        ]
+
+    def __str__(self):
+        return f"Plafond {self.financing} {self.zone} cat. {self.category} {self.valid_from}: {self.amount}"
