@@ -17,3 +17,8 @@ urlpatterns = [
     path("avis/<int:pk>/quittance.pdf", documents.quittance_pdf, name="quittance_pdf"),
     path("paiements/<int:pk>/recu.pdf", documents.receipt_pdf, name="receipt_pdf"),
 ]
+
+# Each area keeps its own URL module; all live in the "billing" namespace.
+from . import urls_imports, urls_sepa, urls_yearly  # noqa: E402
+
+urlpatterns += urls_imports.urlpatterns + urls_sepa.urlpatterns + urls_yearly.urlpatterns

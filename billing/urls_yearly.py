@@ -1,0 +1,3 @@
+"""Billing URLs: yearly (included by billing/urls.py in the billing namespace)."""
+
+urlpatterns: list = []
