@@ -2,6 +2,8 @@
 
 from tenancies.roles import AGENCY_STAFF, Role, register
 
+QUITTANCEMENT = frozenset({Role.CHARGE_QUITTANCEMENT, Role.ADMINISTRATEUR})
+
 register(
     {
         # The tenant account, notices, receipts and statements.
@@ -17,7 +19,21 @@ register(
             }
         ),
         # Launch and follow the monthly billing runs (all agencies at once).
-        "billing.run_billing": frozenset({Role.CHARGE_QUITTANCEMENT, Role.DIRECTION, Role.ADMINISTRATEUR}),
+        "billing.run_billing": QUITTANCEMENT | {Role.DIRECTION},
+        # Import bank statements and resolve their unmatched lines.
+        "billing.import_bank": QUITTANCEMENT,
+        # Import the CAF tiers-payant statement and review its differences.
+        "billing.import_caf": frozenset({Role.AGENT_APL, Role.ADMINISTRATEUR}),
+        # Register SEPA mandates on an account.
+        "billing.manage_mandates": QUITTANCEMENT | {Role.CHARGE_CLIENTELE},
+        # Produce direct-debit collections and import their rejections.
+        "billing.collect_direct_debits": QUITTANCEMENT,
+        # Rent revision, charge regularisation, SLS: preview, then apply.
+        "billing.yearly_operations": QUITTANCEMENT,
+        # The accounting export of the ledger.
+        "billing.export_accounting": QUITTANCEMENT | {Role.DIRECTION},
     },
-    navigation=[("Quittancement", "billing:run_list", "billing.run_billing")],
+    navigation=[
+        ("Quittancement", "billing:run_list", "billing.run_billing"),
+    ],
 )
