@@ -1,6 +1,7 @@
 """Billing pages: the monthly runs, the tenant account and payments."""
 
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -53,6 +54,10 @@ def run_detail(request, pk):
     context["failures"] = run.failures.select_related("lease__dwelling").order_by("lease__number")[:200]
     agency_ids = dict(Agency.objects.values_list("name", "id"))
     context["agencies"] = [dict(row, agency_id=agency_ids.get(row["agency"])) for row in run.totals_by_agency]
+    context["totals"] = {
+        key: sum((Decimal(row[key]) for row in run.totals_by_agency), Decimal("0.00"))
+        for key in ("rent", "charges", "apl")
+    }
     return render(request, "billing/run_detail.html", context)
 
 

@@ -21,6 +21,21 @@ def m2(value):
     return f"{value:.2f}".replace(".", ",") + "\xa0m²"
 
 
+@register.filter
+def duration(value):
+    """A timedelta as "1 h 02 min 05 s", "3 min 20 s" or "0,4 s"."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f}".replace(".", ",") + "\xa0s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}\xa0h {minutes:02d}\xa0min {secs:02d}\xa0s"
+    return f"{minutes}\xa0min {secs:02d}\xa0s"
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes):
     """The current query string with some parameters replaced (for pagination links)."""

@@ -1,6 +1,7 @@
 """The demo, in a real browser: every role logs in; the chargé de clientèle reaches a lease."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -70,3 +71,42 @@ def test_charge_de_clientele_searches_a_household_and_reaches_the_lease(demo, pa
     assert re.search(r"\d+,\d{2}\xa0€", body)
     assert re.search(r"\d{2}/\d{2}/\d{4}", body)
     screenshot("bail")
+
+
+@pytest.fixture
+def billing_demo(demo):
+    call_command("seed_billing_demo", allow_production=True, verbosity=0)
+
+
+def test_quittancement_runs_december_and_clientele_records_a_payment(billing_demo, page, live_server, screenshot):
+    from billing.models import Account, BillingRun, Payment
+
+    login(page, live_server, "quittancement")
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Quittancement").click()
+    page.get_by_label("Mois à facturer").fill("2026-12")
+    page.get_by_role("button", name="Lancer").click()
+    page.wait_for_url(re.compile(r"/quittancement/\d+/$"))
+    # Celery runs eagerly in the test settings: the run is complete when the page opens.
+    assert "Terminé" in page.get_by_role("heading", level=1).inner_text()
+    run = BillingRun.objects.get(period="2026-12-01")
+    assert page.locator("progress").get_attribute("value") == "100"
+    body = page.locator("main").inner_text()
+    assert f"Avis émis\n{run.notice_count}" in body
+    screenshot("quittancement-run")
+
+    account = Account.objects.filter(balance__gt=0, lease__dwelling__building__estate__agency__code="SA").first()
+    page.context.clear_cookies()
+    login(page, live_server, "clientele.seine")
+    page.goto(f"{live_server.url}/comptes/{account.pk}/")
+    page.get_by_role("link", name="Enregistrer un paiement").click()
+    page.get_by_label("Montant (€)").fill("25,40")
+    page.get_by_label("Mode de paiement").select_option("cheque")
+    page.get_by_label("Référence (n° de chèque, libellé du virement…)").fill("CHQ 4242")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url(f"{live_server.url}/comptes/{account.pk}/")
+    assert "Paiement de 25,40\xa0€ enregistré." in page.locator("main").inner_text()
+    before = account.balance
+    account.refresh_from_db()
+    assert account.balance == before - Decimal("25.40")
+    assert Payment.objects.filter(account=account, reference="CHQ 4242").count() == 1
+    screenshot("compte-paiement")

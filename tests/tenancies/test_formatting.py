@@ -28,3 +28,13 @@ def test_to_cents_rounds_half_away_from_zero():
 
 def test_normalize_search_removes_accents_and_punctuation():
     assert normalize_search("  Lefèvre-d'Hélène ") == "LEFEVRE D HELENE"
+
+
+def test_duration_filter():
+    from datetime import timedelta
+
+    from tenancies.templatetags.locatif import duration
+
+    assert duration(timedelta(seconds=0.052)) == "0,1\xa0s"
+    assert duration(timedelta(seconds=200)) == "3\xa0min 20\xa0s"
+    assert duration(timedelta(hours=1, seconds=125)) == "1\xa0h 02\xa0min 05\xa0s"
