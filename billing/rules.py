@@ -35,5 +35,6 @@ register(
     },
     navigation=[
         ("Quittancement", "billing:run_list", "billing.run_billing"),
+        ("Prélèvements", "billing:sepa_index", "billing.collect_direct_debits"),
     ],
 )

@@ -98,6 +98,7 @@ def account_detail(request, pk):
             "notices": notices,
             "payments": payments,
             "can_pay": request.user.has_perm(access.RECORD_PAYMENTS),
+            "can_manage_mandates": request.user.has_perm("billing.manage_mandates"),
         },
     )
 

@@ -6,6 +6,7 @@ must provide SECRET_KEY and ALLOWED_HOSTS (startup fails loudly otherwise).
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -230,6 +231,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=0, hour=2, day_of_month=str(BILLING_RUN_DAY)),
     },
 }
+
+# SEPA direct debit: the landlord's creditor identity (ICS from the Banque de France) and the fee
+# charged to the tenant for a rejected debit.
+SEPA_CREDITOR = {
+    "name": env.str("SEPA_CREDITOR_NAME", default="Val-de-Seine Habitat"),
+    "iban": env.str("SEPA_CREDITOR_IBAN", default="FR1420041010050500013M02606"),
+    "bic": env.str("SEPA_CREDITOR_BIC", default="PSSTFRPPPAR"),
+    "creditor_id": env.str("SEPA_CREDITOR_ID", default="FR72ZZZ123456"),
+}
+SEPA_REJECT_FEE = Decimal(env.str("SEPA_REJECT_FEE", default="6.50"))
 
 # The landlord's letterhead on letters and PDFs.
 LANDLORD = {
