@@ -35,6 +35,9 @@ register(
     },
     navigation=[
         ("Quittancement", "billing:run_list", "billing.run_billing"),
+        ("Relevés bancaires", "billing:imports", "billing.import_bank"),
         ("Prélèvements", "billing:sepa_index", "billing.collect_direct_debits"),
+        ("États CAF", "billing:caf_imports", "billing.import_caf"),
+        ("Export comptable", "billing:accounting_export_form", "billing.export_accounting"),
     ],
 )
