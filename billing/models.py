@@ -93,7 +93,10 @@ class LedgerEntry(models.Model):
     class Meta:
         verbose_name = "écriture"
         ordering = ["posted_on", "id"]
-        indexes = [models.Index(fields=["account", "posted_on", "id"], name="entry_account_date")]
+        indexes = [
+            models.Index(fields=["account", "posted_on", "id"], name="entry_account_date"),
+            models.Index(fields=["posted_on"], name="entry_posted_on"),  # accounting export by period
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),

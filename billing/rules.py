@@ -38,6 +38,7 @@ register(
         ("Relevés bancaires", "billing:imports", "billing.import_bank"),
         ("Prélèvements", "billing:sepa_index", "billing.collect_direct_debits"),
         ("États CAF", "billing:caf_imports", "billing.import_caf"),
+        ("Opérations annuelles", "billing:yearly_index", "billing.yearly_operations"),
         ("Export comptable", "billing:accounting_export_form", "billing.export_accounting"),
     ],
 )
