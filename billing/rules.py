@@ -34,11 +34,11 @@ register(
         "billing.export_accounting": QUITTANCEMENT | {Role.DIRECTION},
     },
     navigation=[
-        ("Quittancement", "billing:run_list", "billing.run_billing"),
-        ("Relevés bancaires", "billing:imports", "billing.import_bank"),
-        ("Prélèvements", "billing:sepa_index", "billing.collect_direct_debits"),
-        ("États CAF", "billing:caf_imports", "billing.import_caf"),
-        ("Opérations annuelles", "billing:yearly_index", "billing.yearly_operations"),
-        ("Export comptable", "billing:accounting_export_form", "billing.export_accounting"),
+        ("Quittancement", "Quittancement mensuel", "billing:run_list", "billing.run_billing"),
+        ("Quittancement", "Relevés bancaires", "billing:imports", "billing.import_bank"),
+        ("Quittancement", "Prélèvements", "billing:sepa_index", "billing.collect_direct_debits"),
+        ("Quittancement", "États CAF", "billing:caf_imports", "billing.import_caf"),
+        ("Quittancement", "Opérations annuelles", "billing:yearly_index", "billing.yearly_operations"),
+        ("Quittancement", "Export comptable", "billing:accounting_export_form", "billing.export_accounting"),
     ],
 )

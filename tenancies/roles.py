@@ -46,12 +46,13 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "tenancies.manage_leases": frozenset({Role.RESPONSABLE_AGENCE, Role.CHARGE_CLIENTELE, Role.ADMINISTRATEUR}),
 }
 
-# Header navigation: (label, url name, permission needed), in display order.
-NAVIGATION: list[tuple[str, str, str]] = [
-    ("Patrimoine", "tenancies:estate_list", "tenancies.browse_stock"),
-    ("Logements", "tenancies:dwelling_list", "tenancies.browse_stock"),
-    ("Locataires", "tenancies:household_list", "tenancies.browse_tenants"),
-    ("Baux", "tenancies:lease_list", "tenancies.browse_tenants"),
+# Header navigation: (menu, label, url name, permission needed), in display order. Links of one
+# menu show as a drop-down when there are several for the user, as a plain link otherwise.
+NAVIGATION: list[tuple[str, str, str, str]] = [
+    ("Patrimoine", "Résidences", "tenancies:estate_list", "tenancies.browse_stock"),
+    ("Patrimoine", "Logements", "tenancies:dwelling_list", "tenancies.browse_stock"),
+    ("Locataires", "Locataires et ménages", "tenancies:household_list", "tenancies.browse_tenants"),
+    ("Locataires", "Baux", "tenancies:lease_list", "tenancies.browse_tenants"),
 ]
 
 

@@ -143,10 +143,11 @@ def test_committee_member_cannot_open_tenant_files(client, world, committee_memb
 def test_navigation_follows_the_role(client, world, committee_member, agent):
     client.force_login(committee_member)
     links = dict(client.get(reverse("home")).context["nav_links"])
-    assert "Logements" in links and "Locataires" not in links
+    assert "Logements" in links and "Locataires et ménages" not in links
     client.force_login(agent)
     links = dict(client.get(reverse("home")).context["nav_links"])
-    assert {"Patrimoine", "Logements", "Locataires", "Baux"} <= set(links)
+    assert {"Résidences", "Logements", "Locataires et ménages", "Baux"} <= set(links)
+    assert "Quittancement mensuel" not in links
 
 
 def test_home_counts_the_users_stock_only(client, world, agent):
