@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -77,13 +77,20 @@ def billable_lease_ids(period: date) -> list[int]:
 
 
 def start_run(
-    *, period: date, by=None, today: date | None = None, chunk_size: int | None = None
+    *,
+    period: date,
+    by=None,
+    today: date | None = None,
+    chunk_size: int | None = None,
+    dispatch: bool = True,
 ) -> tuple[BillingRun, bool]:
     """Launch the billing of `period`; returns (run, created).
 
     When a run for the period is already running, that run is returned and nothing new starts
-    (a partial unique constraint arbitrates two simultaneous launches). A new run for a month
-    already billed creates no notice: every lease is counted as already billed.
+    (a partial unique constraint arbitrates two simultaneous launches). Leases already billed
+    for the period get no chunk: a replay of a billed month creates no chunk and no notice, and
+    counts every lease as already billed. With dispatch=False the caller processes the chunks
+    itself (the demo loader); otherwise they are queued on Celery once the run is committed.
     """
     today = today or timezone.localdate()
     period = period.replace(day=1)
@@ -93,9 +100,11 @@ def start_run(
         with transaction.atomic():
             run = BillingRun.objects.create(period=period, launched_by=by, issued_on=today)
             lease_ids = billable_lease_ids(period)
+            billed = set(RentNotice.objects.filter(period=period).values_list("lease_id", flat=True))
+            to_bill = [lease_id for lease_id in lease_ids if lease_id not in billed]
             chunks = [
-                BillingChunk(run=run, index=i, lease_ids=lease_ids[start : start + chunk_size])
-                for i, start in enumerate(range(0, len(lease_ids), chunk_size))
+                BillingChunk(run=run, index=i, lease_ids=to_bill[start : start + chunk_size])
+                for i, start in enumerate(range(0, len(to_bill), chunk_size))
             ]
             BillingChunk.objects.bulk_create(chunks, batch_size=500)
             run.lease_count = len(lease_ids)
@@ -103,7 +112,7 @@ def start_run(
             run.save(update_fields=["lease_count", "chunk_count"])
             if not chunks:
                 finalize_run(run.pk)
-            else:
+            elif dispatch:
                 chunk_ids = [c.pk for c in chunks]
                 transaction.on_commit(lambda: dispatch_chunks(chunk_ids))
     except IntegrityError:
@@ -363,6 +372,16 @@ def finalize_run(run_id: int) -> bool:
         run.finished_at = timezone.now()
         run.save()
         return True
+
+
+def resume_stale_runs(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Queue again the unfinished chunks of runs still running after `older_than` (a chunk lost
+    to a crash or a task error); returns the number of chunks queued. Idempotent."""
+    queued = 0
+    cutoff = timezone.now() - older_than
+    for run in BillingRun.objects.filter(status=RunStatus.RUNNING, launched_at__lt=cutoff):
+        queued += resume_run(run)
+    return queued
 
 
 def run_progress(run: BillingRun) -> tuple[int, int]:

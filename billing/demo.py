@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db import transaction
 
 from tenancies.demo import REFERENCE_DATE
 from tenancies.models import Lease, LeaseStatus
@@ -71,9 +70,8 @@ def bill_months() -> list[int]:
         issued_on = period + relativedelta(days=24)
         if RentNotice.objects.filter(period=period).exists():
             continue
-        with transaction.atomic():
-            run, _ = batch.start_run(period=period, today=issued_on)
-            chunk_ids = list(run.chunks.values_list("id", flat=True))
+        run, _ = batch.start_run(period=period, today=issued_on, dispatch=False)
+        chunk_ids = list(run.chunks.values_list("id", flat=True))
         for chunk_id in chunk_ids:
             batch.process_chunk(chunk_id)
         run.refresh_from_db()

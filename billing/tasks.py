@@ -25,3 +25,9 @@ def launch_monthly_billing() -> int:
     """Beat entry: bill the current month (a replay creates nothing)."""
     run, _created = batch.start_run(period=timezone.localdate().replace(day=1))
     return run.pk
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=120)
+def resume_stale_billing_runs() -> int:
+    """Beat entry: re-queue the chunks of runs stuck after a crash or a task error."""
+    return batch.resume_stale_runs()

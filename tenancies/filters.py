@@ -1,6 +1,7 @@
 """List filters. Unknown or malformed values are dropped with a message, never an error page."""
 
 import django_filters
+from django import forms
 from django.contrib import messages
 
 from .models import Agency, Commune, DwellingStatus, Estate, Financing, LeaseStatus, Typology
@@ -9,10 +10,6 @@ from .models import Agency, Commune, DwellingStatus, Estate, Financing, LeaseSta
 def _agencies(request):
     user = request.user
     return Agency.objects.all() if user.sees_all_agencies else Agency.objects.filter(pk__in=user.agency_ids)
-
-
-def _estates(request):
-    return Estate.objects.for_user(request.user).order_by("name")
 
 
 def _communes(request):
@@ -31,9 +28,8 @@ class DwellingFilter(django_filters.FilterSet):
     commune = django_filters.ModelChoiceFilter(
         label="Commune", field_name="building__estate__commune", queryset=_communes, empty_label="Toutes"
     )
-    estate = django_filters.ModelChoiceFilter(
-        label="Résidence", field_name="building__estate", queryset=_estates, empty_label="Toutes"
-    )
+    # By id, from the estate page's link: a <select> of every estate would cost more than the list.
+    estate = django_filters.NumberFilter(label="Résidence", field_name="building__estate", widget=forms.HiddenInput)
     typology = django_filters.ChoiceFilter(label="Typologie", choices=Typology.choices, empty_label="Toutes")
     financing = django_filters.ChoiceFilter(label="Financement", choices=Financing.choices, empty_label="Tous")
     status = django_filters.ChoiceFilter(label="Statut", choices=DwellingStatus.choices, empty_label="Tous")
@@ -54,7 +50,8 @@ def filtered(request, filterset_class, queryset):
     """Apply a filter set; report each ignored filter value in a message."""
     filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
     for field in filterset.form.fields.values():
-        field.widget.attrs["class"] = "form-select form-select-sm"
+        if not field.widget.is_hidden:
+            field.widget.attrs["class"] = "form-select form-select-sm"
     if filterset.is_bound and not filterset.is_valid():
         for name in filterset.form.errors:
             field = filterset.form.fields.get(name)

@@ -246,7 +246,8 @@ class DwellingQuerySet(AgencyScopedQuerySet):
 
 class Dwelling(models.Model):
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="dwellings", verbose_name="bâtiment")
-    reference = models.CharField("référence", max_length=30, unique=True)
+    # Upper-case code: "C" order is the same, and the unique index then also serves LIKE 'SA-%'.
+    reference = models.CharField("référence", max_length=30, unique=True, db_collation="C")
     typology = models.CharField("typologie", max_length=2, choices=Typology.choices)
     floor = models.SmallIntegerField("étage", default=0)
     door = models.CharField("porte", max_length=10, blank=True)
@@ -406,7 +407,7 @@ class Person(models.Model):
     postcode = models.CharField("code postal", max_length=5, blank=True)
     city = models.CharField("ville", max_length=120, blank=True)
     # "NOM PRENOM" upper-case without accents; kept in step by save() and the bulk loaders.
-    search_name = models.TextField(editable=False, default="")
+    search_name = models.TextField(editable=False, default="", db_collation="C")
 
     objects = PersonQuerySet.as_manager()
     history = HistoricalRecords()
@@ -414,7 +415,11 @@ class Person(models.Model):
     class Meta:
         verbose_name = "personne"
         ordering = ["household", "id"]
-        indexes = [GinIndex(OpClass("search_name", name="gin_trgm_ops"), name="person_search_trgm")]
+        indexes = [
+            GinIndex(OpClass("search_name", name="gin_trgm_ops"), name="person_search_trgm"),
+            # LIKE 'DUPONT%' ORDER BY search_name LIMIT 50: needs the "C" collation to use a btree.
+            models.Index(fields=["search_name"], name="person_search_name"),
+        ]
 
     def __str__(self):
         return self.full_name

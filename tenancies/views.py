@@ -97,7 +97,9 @@ def dwelling_list(request):
     qs = access.visible(Dwelling, request.user, access.BROWSE_STOCK).with_place()
     filterset = filtered(request, DwellingFilter, qs)
     page = paginate(request, filterset.qs.order_by("reference"))
-    return render(request, "tenancies/dwelling_list.html", {"filter": filterset, "page": page})
+    estate_id = filterset.form.cleaned_data.get("estate") if filterset.is_bound and filterset.is_valid() else None
+    estate = Estate.objects.for_user(request.user).filter(pk=estate_id).first() if estate_id else None
+    return render(request, "tenancies/dwelling_list.html", {"filter": filterset, "page": page, "estate": estate})
 
 
 @require_GET
@@ -240,10 +242,18 @@ def search(request):
         code = query.strip().upper().replace(" ", "")  # references and numbers keep their hyphens
         if user.has_perm(access.BROWSE_TENANTS):
             people = Person.objects.for_user(user)
-            for token in needle.split():
-                people = people.filter(search_name__contains=token)
-            household_ids = list(people.order_by("search_name").values_list("household_id", flat=True)[:50])
-            ordered = list(dict.fromkeys(household_ids))[:SEARCH_LIMIT]
+            # The start of "NOM PRENOM" first: a range scan of person_search_name in name order that
+            # stops after 50 rows, whatever the number of namesakes.
+            prefix = people.filter(search_name__startswith=needle).order_by("search_name")
+            ordered = list(dict.fromkeys(prefix.values_list("household_id", flat=True)[:50]))
+            if len(ordered) < SEARCH_LIMIT:
+                # Then every word anywhere (first name, second part of a compound name): trigram index.
+                contains = people
+                for token in needle.split():
+                    contains = contains.filter(search_name__contains=token)
+                more = contains.order_by("search_name").values_list("household_id", flat=True)[:50]
+                ordered = list(dict.fromkeys([*ordered, *more]))
+            ordered = ordered[:SEARCH_LIMIT]
             households = Household.objects.filter(pk__in=ordered).select_related("agency")
             households = households.prefetch_related(
                 _people_prefetch(),
@@ -263,12 +273,11 @@ def search(request):
                 .order_by("number")[:SEARCH_LIMIT]
             )
         if user.has_perm(access.BROWSE_STOCK):
-            results["dwellings"] = list(
-                Dwelling.objects.for_user(user)
-                .filter(reference__contains=code)
-                .with_place()
-                .order_by("reference")[:SEARCH_LIMIT]
-            )
+            dwellings = Dwelling.objects.for_user(user).with_place().order_by("reference")
+            # A reference is typed from its start: the unique index (collation "C") answers it.
+            results["dwellings"] = list(dwellings.filter(reference__startswith=code)[:SEARCH_LIMIT])
+            if not results["dwellings"] and any(c.isdigit() or c == "-" for c in code):
+                results["dwellings"] = list(dwellings.filter(reference__contains=code)[:SEARCH_LIMIT])
         total = sum(len(v) for v in results.values())
         if total == 1 and request.GET.get("go") != "0":
             only = next(v[0] for v in results.values() if v)

@@ -76,6 +76,7 @@ def test_dwelling_list_filters_and_paginates(client, world, agent):
         {"agency": "abc"},
         {"agency": "999999"},
         {"commune": "-1"},
+        {"estate": "abc"},
         {"page": "abc"},
         {"page": "-3"},
     ],
@@ -258,3 +259,13 @@ def test_building_page_and_search_cost_a_bounded_number_of_queries(client, world
     with django_assert_max_num_queries(14):
         response = client.get(reverse("tenancies:search"), {"q": "martin"})
     assert len(response.context["results"]["households"]) == 10
+
+
+def test_dwelling_list_by_estate_names_the_estate(client, world, agent):
+    client.force_login(agent)
+    response = client.get(reverse("tenancies:dwelling_list"), {"estate": world["A"].estate.pk})
+    assert response.context["page"].count == 1
+    assert "Logements — Résidence Durandal" in response.content.decode()
+    # another agency's estate: nothing, and its name is not revealed
+    response = client.get(reverse("tenancies:dwelling_list"), {"estate": world["B"].estate.pk})
+    assert response.context["page"].count == 0 and "Zyxcanari" not in response.content.decode()
