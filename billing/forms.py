@@ -1,7 +1,8 @@
 from datetime import date
-from decimal import Decimal
 
 from django import forms
+
+from tenancies.fields import POSITIVE, AmountField, FrenchDateField
 
 from . import batch
 from .models import PaymentMethod
@@ -30,23 +31,8 @@ class LaunchRunForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(
-        label="Montant (€)",
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        localize=True,
-        error_messages={
-            "min_value": "Le montant doit être supérieur à zéro.",
-            "max_decimal_places": "Le montant ne peut pas avoir plus de deux décimales.",
-            "invalid": "Saisissez un montant, par exemple 412,50.",
-        },
-    )
-    received_on = forms.DateField(
-        label="Reçu le",
-        widget=forms.DateInput(attrs={"placeholder": "jj/mm/aaaa"}, format="%d/%m/%Y"),
-        error_messages={"invalid": "Saisissez une date au format jj/mm/aaaa."},
-    )
+    amount = AmountField(label="Montant (€)", **POSITIVE)
+    received_on = FrenchDateField(label="Reçu le")
     method = forms.ChoiceField(label="Mode de paiement", choices=PaymentMethod.choices)
     reference = forms.CharField(label="Référence (n° de chèque, libellé du virement…)", max_length=100, required=False)
     # One-time token: a double-submitted form records one payment.

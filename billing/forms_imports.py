@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 from django import forms
 
+from tenancies.fields import FrenchDateField
+
 from .models import Account
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -118,20 +120,16 @@ def previous_month(today: date) -> tuple[date, date]:
     return last.replace(day=1), last
 
 
+ISO_TOO = {"invalid": "Saisissez une date au format jj/mm/aaaa (ou aaaa-mm-jj)."}
+
+
 class AccountingExportForm(forms.Form):
-    du = forms.DateField(
-        label="Du",
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"placeholder": "jj/mm/aaaa"}, format="%d/%m/%Y"),
-        error_messages={"invalid": "Saisissez une date au format jj/mm/aaaa (ou aaaa-mm-jj)."},
-    )
-    au = forms.DateField(
+    du = FrenchDateField(label="Du", required=False, input_formats=DATE_FORMATS, error_messages=ISO_TOO)
+    au = FrenchDateField(
         label="Au",
         required=False,
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"placeholder": "jj/mm/aaaa"}, format="%d/%m/%Y"),
-        error_messages={"invalid": "Saisissez une date au format jj/mm/aaaa (ou aaaa-mm-jj)."},
+        error_messages=ISO_TOO,
         help_text="Par défaut : le mois précédent.",
     )
 

@@ -4,15 +4,12 @@ from datetime import date
 
 from django import forms
 
+from tenancies.fields import FrenchDateField
+
 from . import sepa
 
-DATE_ERRORS = {"invalid": "Saisissez une date au format jj/mm/aaaa.", "required": "Saisissez une date."}
 # A bank's rejection listing is a few hundred lines at most.
 MAX_REJECT_FILE_BYTES = 1024 * 1024
-
-
-def _date_widget():
-    return forms.DateInput(attrs={"placeholder": "jj/mm/aaaa"}, format="%d/%m/%Y")
 
 
 def _checked(check, *args, **kwargs):
@@ -28,7 +25,7 @@ class MandateForm(forms.Form):
         max_length=35,
         help_text="Proposée par défaut ; reprenez celle du mandat papier s'il en porte une.",
     )
-    signed_on = forms.DateField(label="Signé le", widget=_date_widget(), error_messages=DATE_ERRORS)
+    signed_on = FrenchDateField(label="Signé le")
     debtor_name = forms.CharField(label="Titulaire du compte", max_length=70)
     iban = forms.CharField(label="IBAN", max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     bic = forms.CharField(
@@ -65,10 +62,8 @@ class MandateForm(forms.Form):
 
 
 class CollectionForm(forms.Form):
-    due_on = forms.DateField(
+    due_on = FrenchDateField(
         label="Date d'échéance",
-        widget=_date_widget(),
-        error_messages=DATE_ERRORS,
         help_text=f"Jour où les comptes sont débités : au plus {sepa.MAX_DAYS_AHEAD} jours après aujourd'hui.",
     )
 

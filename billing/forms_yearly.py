@@ -5,31 +5,16 @@ from decimal import Decimal
 
 from django import forms
 
+from tenancies.fields import AmountField, FrenchDateField
 from tenancies.models import Building, ChargeType
 
 from .models import AllocationKey
 from .yearly import HOUSEHOLD_CATEGORIES
 
 
-class AmountField(forms.DecimalField):
-    """A localized amount that also accepts spaces between thousands ("38 000", "12 480,50")."""
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = "".join(value.split())
-        return super().to_python(value)
-
-
-DATE_WIDGET = {"widget": forms.DateInput(attrs={"placeholder": "jj/mm/aaaa"}, format="%d/%m/%Y")}
-DATE_ERRORS = {"invalid": "Saisissez une date au format jj/mm/aaaa."}
-
-
 class RevisionForm(forms.Form):
-    effective_on = forms.DateField(
-        label="Date d'effet",
-        help_text="Le 1er janvier de l'année de révision (jj/mm/aaaa).",
-        error_messages=DATE_ERRORS,
-        **DATE_WIDGET,
+    effective_on = FrenchDateField(
+        label="Date d'effet", help_text="Le 1er janvier de l'année de révision (jj/mm/aaaa)."
     )
     rate_pct = forms.DecimalField(
         label="Hausse votée (%)",
@@ -130,7 +115,10 @@ class SlsSurveyForm(forms.Form):
         widget=forms.RadioSelect,
         initial=ANSWERED,
     )
-    answered_on = forms.DateField(label="Reçue le", required=False, error_messages=DATE_ERRORS, **DATE_WIDGET)
+    answered_on = FrenchDateField(
+        label="Reçue le",
+        required=False,
+    )
     household_resources = AmountField(
         label="Revenus fiscaux de référence du ménage (€)",
         help_text="Somme des RFR de l'année N-2 de toutes les personnes vivant au foyer.",

@@ -1,5 +1,6 @@
 from django import forms
 
+from .fields import FrenchDateField
 from .models import LeaseStatus
 
 
@@ -18,12 +19,10 @@ class SearchForm(forms.Form):
 
 class LeaseTransitionForm(forms.Form):
     to_status = forms.ChoiceField(label="Nouveau statut")
-    on = forms.DateField(
+    on = FrenchDateField(
         label="Date (signature ou fin)",
         required=False,
-        widget=forms.DateInput(attrs={"placeholder": "jj/mm/aaaa", "inputmode": "numeric"}, format="%d/%m/%Y"),
         help_text="Obligatoire pour une signature ou une fin de bail.",
-        error_messages={"invalid": "Saisissez une date au format jj/mm/aaaa."},
     )
     reason = forms.CharField(label="Motif", max_length=255, required=False)
 
