@@ -271,6 +271,15 @@ def _settled_before(payment: Payment, notice_ids) -> dict[int, Decimal]:
 @require_GET
 def receipt_pdf(request, pk):
     payment = get_payment_for_user(request.user, pk)
+    if payment.entries.filter(reversed_by__isnull=False).exists():
+        # A bounced or cancelled payment settled nothing: no receipt may be issued for it.
+        return message_response(
+            request,
+            title="Reçu impossible",
+            message="Ce paiement a été rejeté ou annulé (écriture contre-passée) : aucun reçu ne peut être délivré.",
+            status=409,
+            back_url=reverse("billing:account_detail", args=[payment.account_id]),
+        )
     lease = _printable_lease(payment.account.lease_id)
     allocations = list(payment.allocations.select_related("notice").order_by("notice__period", "pk"))
     settled = _settled_before(payment, [a.notice_id for a in allocations])

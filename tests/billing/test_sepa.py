@@ -433,3 +433,11 @@ def _upload(name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_no_receipt_for_a_bounced_payment(client, world, agent, collected):
+    import_rejections(content=_file("rejets.csv", collected), today=AFTER_REJECT)
+    client.force_login(agent)
+    response = client.get(reverse("billing:receipt_pdf", args=[collected.payment.pk]))
+    assert response.status_code == 409
+    assert "aucun reçu ne peut être délivré" in response.content.decode()
