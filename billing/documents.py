@@ -23,8 +23,8 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, Sum
-from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -32,7 +32,13 @@ from django.views.decorators.http import require_GET
 
 from tenancies.models import Agency, Lease
 
-from .access import get_account_for_user, get_notice_for_user, get_payment_for_user, get_run_for_user
+from .access import (
+    get_account_for_user,
+    get_agency_for_user,
+    get_notice_for_user,
+    get_payment_for_user,
+    get_run_for_user,
+)
 from .calc import month_bounds, month_label
 from .models import (
     ZERO,
@@ -477,19 +483,11 @@ def _merged(part_names: list[str]) -> File:
     return File(spool)
 
 
-def _agency_for_user(user, agency_pk) -> Agency:
-    """A run covers every agency; its per-agency PDF is refused (404) outside the user's agencies."""
-    agency = get_object_or_404(Agency, pk=agency_pk)
-    if not user.sees_all_agencies and agency.pk not in user.agency_ids:
-        raise Http404
-    return agency
-
-
 @never_cache
 @require_GET
 def run_agency_pdf(request, pk, agency_pk):
     run = get_run_for_user(request.user, pk)
-    agency = _agency_for_user(request.user, agency_pk)
+    agency = get_agency_for_user(request.user, agency_pk)
     name = run_agency_pdf_name(run.pk, agency.pk)
     if default_storage.exists(name):
         filename = _ascii_name("avis", f"{run.period:%Y-%m}", "agence", agency.code)

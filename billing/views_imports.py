@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,40 +14,21 @@ from tenancies.formatting import format_euros
 from tenancies.paging import paginate
 
 from . import imports
+from .access import (
+    EXPORT_ACCOUNTING,
+    IMPORT_BANK,
+    IMPORT_CAF,
+    get_bank_line_for_user,
+    get_bank_statement_for_user,
+    get_caf_line_for_user,
+    get_caf_statement_for_user,
+)
 from .forms_imports import AccountingExportForm, BankLineResolveForm, CafLineResolveForm, StatementUploadForm
 from .models import BankStatement, BankStatementLine, CafStatement, ImportLineStatus, LedgerEntry
 
-IMPORT_BANK = "billing.import_bank"
-IMPORT_CAF = "billing.import_caf"
-EXPORT_ACCOUNTING = "billing.export_accounting"
 PENDING_CAF = (ImportLineStatus.DIFFERENCE, ImportLineStatus.UNMATCHED)
 CAF_ERRORS_KEY = "caf_import_report"
 MAX_REPORTED = 200
-
-
-# --- Permission-checked lookups -------------------------------------------------------------------
-# Bank statements and their lines span every agency (the chargé du quittancement works across
-# agencies): the permission is the only rule. A CAF line with a lease belongs to its agency.
-
-
-def get_bank_statement_for_user(user, pk):
-    require_perm(user, IMPORT_BANK)
-    return get_object_or_404(BankStatement.objects.select_related("imported_by"), pk=pk)
-
-
-def get_bank_line_for_user(user, pk):
-    require_perm(user, IMPORT_BANK)
-    return get_object_or_404(BankStatementLine.objects.select_related("statement"), pk=pk)
-
-
-def get_caf_statement_for_user(user, pk):
-    require_perm(user, IMPORT_CAF)
-    return get_object_or_404(CafStatement.objects.select_related("imported_by"), pk=pk)
-
-
-def get_caf_line_for_user(user, pk):
-    require_perm(user, IMPORT_CAF)
-    return get_object_or_404(imports.caf_lines_for_user(user).select_related("statement", "lease"), pk=pk)
 
 
 def _next_url(request, default: str) -> str:

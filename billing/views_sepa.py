@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -12,24 +12,14 @@ from tenancies.access import require_perm
 from tenancies.formatting import format_euros
 from tenancies.paging import paginate
 
-from . import access, sepa
+from . import sepa
+from .access import (
+    COLLECT_DIRECT_DEBITS,
+    get_direct_debit_run_for_user,
+    get_mandate_account_for_user,
+)
 from .forms_sepa import CollectionForm, MandateForm, RejectFileForm
 from .models import ZERO, DirectDebit, DirectDebitRun, DirectDebitStatus
-
-MANAGE_MANDATES = "billing.manage_mandates"
-COLLECT_DIRECT_DEBITS = "billing.collect_direct_debits"
-
-
-def get_mandate_account_for_user(user, pk):
-    """The account whose mandates the user manages: 403 for other roles, 404 outside their agencies."""
-    require_perm(user, MANAGE_MANDATES)
-    return access.get_account_for_user(user, pk)
-
-
-def get_direct_debit_run_for_user(user, pk):
-    """Collections cover every agency: only the roles that collect see them."""
-    require_perm(user, COLLECT_DIRECT_DEBITS)
-    return get_object_or_404(DirectDebitRun.objects.select_related("created_by"), pk=pk)
 
 
 def _with_reject_labels(debits):

@@ -24,6 +24,14 @@ from tenancies.models import Dwelling, Lease
 from tenancies.paging import paginate
 
 from . import yearly
+from .access import (
+    LEASE_PRINT_RELATED,
+    YEARLY_OPERATIONS,
+    get_regularisation_for_user,
+    get_revision_for_user,
+    get_revision_line_for_user,
+    get_survey_for_user,
+)
 from .documents import Sheet, _ascii_name, message_response, pdf_response
 from .forms_yearly import (
     ChargeCostForm,
@@ -37,20 +45,11 @@ from .models import (
     ChargeRegularisation,
     IrlIndex,
     RentRevision,
-    RentRevisionLine,
     SlsSurvey,
     SlsSurveyStatus,
     YearlyStatus,
 )
 from .pdf import render_pdf
-
-YEARLY_OPERATIONS = "billing.yearly_operations"
-LEASE_PRINT_RELATED = (
-    "household__agency",
-    "dwelling__building__estate__commune",
-    "dwelling__building__estate__agency",
-)
-
 
 # --- Permission-checked lookups ----------------------------------------------------------------
 
@@ -66,22 +65,6 @@ def _visible_leases(user):
 def _printable_lease(user, pk) -> Lease:
     """A lease of the user's agencies (404 otherwise), loaded for a letter's head."""
     qs = _visible_leases(user).select_related(*LEASE_PRINT_RELATED).prefetch_related("household__people")
-    return get_object_or_404(qs, pk=pk)
-
-
-def get_revision_line_for_user(user, pk) -> RentRevisionLine:
-    _require(user)
-    qs = RentRevisionLine.objects.filter(lease__in=_visible_leases(user)).select_related(
-        "revision__irl_reference", "revision__irl_new"
-    )
-    return get_object_or_404(qs, pk=pk)
-
-
-def get_survey_for_user(user, pk) -> SlsSurvey:
-    _require(user)
-    qs = SlsSurvey.objects.filter(lease__in=_visible_leases(user)).select_related(
-        *(f"lease__{p}" for p in LEASE_PRINT_RELATED)
-    )
     return get_object_or_404(qs, pk=pk)
 
 
@@ -169,9 +152,7 @@ def revision_new(request):
 @require_GET
 def revision_detail(request, pk):
     _require(request.user)
-    revision = get_object_or_404(
-        RentRevision.objects.select_related("irl_reference", "irl_new", "created_by", "applied_by"), pk=pk
-    )
+    revision = get_revision_for_user(request.user, pk)
     lines = (
         revision.lines.select_related("lease__dwelling__building__estate__agency")
         .annotate(increase=F("new_rent") - F("old_rent"))
@@ -196,7 +177,7 @@ def revision_detail(request, pk):
 @require_POST
 def revision_apply(request, pk):
     _require(request.user)
-    revision = get_object_or_404(RentRevision, pk=pk)
+    revision = get_revision_for_user(request.user, pk)
     try:
         count = yearly.revision_apply(revision=revision, by=request.user)
     except yearly.YearlyError as exc:
@@ -250,17 +231,11 @@ def regularisation_new(request):
     )
 
 
-def _regularisation(pk) -> ChargeRegularisation:
-    return get_object_or_404(
-        ChargeRegularisation.objects.select_related("building__estate__agency", "created_by"), pk=pk
-    )
-
-
 @require_http_methods(["GET", "POST"])
 def regularisation_detail(request, pk):
     """The costs (added, replaced, removed here), the preview per lease and the apply form."""
     _require(request.user)
-    regularisation = _regularisation(pk)
+    regularisation = get_regularisation_for_user(request.user, pk)
     today = timezone.localdate()
     cost_form = ChargeCostForm(request.POST if request.POST.get("action") == "cost" else None)
     if request.method == "POST":
@@ -340,7 +315,7 @@ def _int(value) -> int:
 @require_POST
 def regularisation_apply(request, pk):
     _require(request.user)
-    regularisation = get_object_or_404(ChargeRegularisation, pk=pk)
+    regularisation = get_regularisation_for_user(request.user, pk)
     form = RegularisationApplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Étalement invalide : choisissez entre 1 et 12 mois.")
@@ -401,7 +376,7 @@ def _statement_rows(regularisation: ChargeRegularisation, lease: Lease) -> list[
 def regularisation_statement(request, pk, lease_pk):
     _require(request.user)
     lease = _printable_lease(request.user, lease_pk)
-    regularisation = _regularisation(pk)
+    regularisation = get_regularisation_for_user(request.user, pk)
     rows = _statement_rows(regularisation, lease)
     balance = sum((r["line"].balance for r in rows), Decimal("0.00"))
     applied_on = timezone.localtime(regularisation.applied_at).date() if regularisation.applied_at else None

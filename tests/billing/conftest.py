@@ -73,7 +73,7 @@ def redis_url():
             taken = client.set(REDIS_LOCK_KEY, token, nx=True, ex=600)
         except redis.ConnectionError as exc:
             client.close()
-            pytest.skip(f"Redis unreachable at {url}: {exc}")
+            pytest.fail(f"Redis unreachable at {url}: {exc} (.ci/run starts it)")
         if taken:
             break
         client.close()
