@@ -650,3 +650,50 @@ class ResourceCeiling(models.Model):
 
     def __str__(self):
         return f"Plafond {self.financing} {self.zone} cat. {self.category} {self.valid_from}: {self.amount}"
+
+
+class LegalDelay(models.Model):
+    """A dated legal delay (DOMAIN.md §5.4 "DelaisLegaux"): a change of law is a new row.
+
+    Read through tenancies.legal_dates.legal_period(code, on=...)."""
+
+    code = models.CharField("code", max_length=40)
+    valid_from = models.DateField("en vigueur le")
+    days = models.PositiveSmallIntegerField("jours", default=0)
+    weeks = models.PositiveSmallIntegerField("semaines", default=0)
+    months = models.PositiveSmallIntegerField("mois", default=0)
+    label = models.CharField("libellé", max_length=200)
+    source = models.CharField("texte", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "délai légal"
+        verbose_name_plural = "délais légaux"
+        constraints = [models.UniqueConstraint(fields=["code", "valid_from"], name="legal_delay_unique")]
+
+    def __str__(self):
+        return f"{self.label} ({self.period}, depuis le {self.valid_from:%d/%m/%Y})"
+
+    @property
+    def period(self):
+        from tenancies.legal_dates import Period
+
+        return Period(days=self.days, weeks=self.weeks, months=self.months)
+
+
+class ReadLog(models.Model):
+    """One row each time a sensitive record (application file, committee case file, litigation
+    file) is opened. It holds no personal data: who (the staff account), when, which record."""
+
+    at = models.DateTimeField("le", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="par")
+    record_type = models.CharField("type de dossier", max_length=60)  # "app_label.model"
+    record_id = models.BigIntegerField("identifiant")
+    purpose = models.CharField("contexte", max_length=60, blank=True)  # e.g. "caleol", "fiche"
+
+    class Meta:
+        verbose_name = "consultation de dossier"
+        verbose_name_plural = "consultations de dossiers"
+        indexes = [models.Index(fields=["record_type", "record_id"], name="readlog_record")]
+
+    def __str__(self):
+        return f"{self.record_type}#{self.record_id} lu le {self.at:%d/%m/%Y %H:%M}"
