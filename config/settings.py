@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "pgtrigger",
     "tenancies",
     "applications",
+    "applications.committee",
     "inspections",
     "billing",
     "arrears",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

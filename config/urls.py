@@ -14,5 +14,10 @@ urlpatterns = [
     path("mot-de-passe/modifie/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("tenancies.urls")),
     path("", include("billing.urls")),
+    path("demandes/", include("applications.urls")),
+    path("caleol/", include("applications.committee.urls")),
+    path("etats-des-lieux/", include("inspections.urls")),
+    path("impayes/", include("arrears.urls")),
+    path("tableaux-de-bord/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]
