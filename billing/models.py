@@ -28,6 +28,13 @@ class EntryKind(models.TextChoices):
     REPAIRS = "repairs", "Réparations locatives"
     REGULARISATION = "regularisation", "Régularisation de charges"
     FEE = "fee", "Frais"
+    # Move-out (issue 5) and arrears (issue 6).
+    DEPOSIT_RETURN = "deposit_return", "Imputation du dépôt de garantie"
+    REFUND = "refund", "Remboursement au locataire"
+    PENALTY = "penalty", "Majoration pour restitution tardive"
+    PROCEDURE = "procedure", "Frais de procédure"
+    WRITE_OFF = "write_off", "Admission en non-valeur"
+    ADJUSTMENT = "adjustment", "Ajustement manuel"
     REVERSAL = "reversal", "Contre-passation"
 
 
