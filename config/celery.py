@@ -1,9 +1,19 @@
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("locatif")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def mask_worker_logs(logger=None, **kwargs):
+    """The worker replaces the root logger's handlers with its own: give them the log mask too."""
+    from tenancies.privacy import install_log_mask
+
+    install_log_mask(logger.handlers)

@@ -246,6 +246,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "billing.tasks.resume_stale_billing_runs",
         "schedule": crontab(minute="*/10"),
     },
+    "purge-personal-data": {
+        "task": "tenancies.tasks.purge_personal_data",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
 
 # SEPA direct debit: the landlord's creditor identity (ICS from the Banque de France) and the fee
@@ -267,10 +271,13 @@ LANDLORD = {
     "phone": env.str("LANDLORD_PHONE", default="01 30 00 00 00"),
 }
 
+# Every handler masks passwords, tokens, IBANs and social-security numbers (tenancies.privacy);
+# the Celery worker's own handlers get the same filter (config/celery.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_sensitive": {"()": "tenancies.privacy.MaskSensitiveData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_sensitive"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
