@@ -1,5 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
+from . import security  # noqa: F401  (connects the login-time and deactivation signal handlers)
+
 
 class PasswordBackend(ModelBackend):
     """Authenticates by username and password; grants no permission.

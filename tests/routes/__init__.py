@@ -4,6 +4,8 @@ Each module defines ROUTES: {url name: Route(...)}. A route names the object kin
 (an attribute of a world territory, or a key its module's `make_objects(territory)` returns),
 the method used for the checks, the role whose agency-A holder must get PERMITTED_STATUS, and
 whether the object is territory-scoped (404 for agency B) or all-agency (403 for other roles).
+The access matrix (role x view x method -> allowed) is derived from these declarations and
+tenancies.roles.PERMISSION_ROLES by tests/security/test_access_matrix.py.
 """
 
 import importlib
@@ -18,6 +20,10 @@ class Route:
     role: str = "charge_clientele"
     status: int = 200  # what the permitted role gets on GET
     all_agencies: bool = False  # objects spanning agencies: other roles get 403, not 404
+    # The permission gating the view, for the access matrix (tests/security/test_access_matrix.py).
+    # Optional: when left out, the matrix test finds it by watching which permission the view
+    # checks; declare it only for views gated by something else than one rules permission.
+    perm: str | None = None
 
 
 def load():
