@@ -382,10 +382,36 @@ def export_person(person) -> dict:
     }
 
 
-def export_person_pdf(person) -> bytes:
+def export_person_pdf(person, export: dict | None = None) -> bytes:
+    """The readable copy of export_person(): one table of (field, value) per record."""
+    from django.utils import timezone
+
     from billing.pdf import render_pdf
 
-    return render_pdf("tenancies/person_export.pdf.html", {"export": export_person(person), "person": person})
+    export = export or export_person(person)
+    sections = []
+    for section in export["sections"]:
+        items = [
+            [
+                (label, _printable(row[field]))
+                for field, label in zip(section["fields"], section["field_labels"], strict=True)
+            ]
+            for row in section["rows"]
+        ]
+        sections.append({**section, "items": items})
+    context = {"export": export, "sections": sections, "generated_at": timezone.now()}
+    return render_pdf("tenancies/person_export.pdf.html", context)
+
+
+def _printable(value):
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return value
 
 
 # --- Logs never carry a password, an IBAN or a social-security number ----------------------------

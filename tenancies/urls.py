@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("baux/<int:pk>/", views.lease_detail, name="lease_detail"),
     path("baux/<int:pk>/statut/", views.lease_transition_view, name="lease_transition"),
     path("recherche/", views.search, name="search"),
+    path("", include("tenancies.urls_privacy")),
 ]
