@@ -115,3 +115,70 @@ def income_drop_allowed(tax_income: Decimal, recent_income: Decimal | None) -> b
     if recent_income is None or tax_income <= 0:
         return False
     return recent_income <= tax_income * (1 - INCOME_DROP)
+
+
+# --- The eligibility section of the application page ----------------------------------------
+
+FINANCINGS = (Financing.PLAI, Financing.PLUS, Financing.PLS)
+
+
+@dataclass(frozen=True)
+class CeilingCheck:
+    financing: str
+    ceiling: Ceiling | None
+
+    @property
+    def known(self) -> bool:
+        return self.ceiling is not None
+
+
+@dataclass(frozen=True)
+class ZoneEligibility:
+    zone: str
+    zone_label: str
+    communes: list[str]
+    # (check, eligible, |ceiling − resources|): how far under the ceiling, or how far above it.
+    checks: list[tuple[CeilingCheck, bool | None, Decimal | None]]
+
+
+@dataclass(frozen=True)
+class EligibilityReport:
+    category: int
+    category_label: str
+    resources: Decimal
+    zones: list[ZoneEligibility]
+    from_wishes: bool
+
+    @property
+    def above_every_ceiling(self) -> bool:
+        verdicts = [eligible for z in self.zones for _, eligible, _ in z.checks if eligible is not None]
+        return bool(verdicts) and not any(verdicts)
+
+
+def eligibility_report(application, *, on: date) -> EligibilityReport:
+    """For each ceiling zone of the wished communes (or of the agency's communes when none is
+    wished) and each financing PLAI, PLUS, PLS: eligible or not and by how much (ceiling −
+    resources retained), or "plafond inconnu" when the table has no value."""
+    from tenancies.models import CeilingZone, Commune
+
+    communes = list(application.wished_communes.all())
+    from_wishes = bool(communes)
+    if not communes:
+        communes = list(Commune.objects.filter(estates__agency_id=application.agency_id).distinct())
+    by_zone: dict[str, list[str]] = {}
+    for commune in sorted(communes, key=lambda c: c.name):
+        by_zone.setdefault(commune.ceiling_zone, []).append(commune.name)
+    resources = application.reference_income
+    zones = []
+    for zone, names in by_zone.items():
+        checks = []
+        for financing in FINANCINGS:
+            found = ceiling(financing, zone, application.category, on=on)
+            if found is None:
+                checks.append((CeilingCheck(financing, None), None, None))
+            else:
+                checks.append(
+                    (CeilingCheck(financing, found), resources <= found.amount, abs(found.amount - resources))
+                )
+        zones.append(ZoneEligibility(zone, CeilingZone(zone).label, names, checks))
+    return EligibilityReport(application.category, category_label(application.category), resources, zones, from_wishes)

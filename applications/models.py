@@ -277,6 +277,10 @@ class Application(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def reason_labels(self) -> list[str]:
+        return [RequestReason(r).label for r in self.reasons if r in RequestReason.values]
+
 
 class Relationship(models.TextChoices):
     APPLICANT = "applicant", "Demandeur"
@@ -408,3 +412,146 @@ class ApplicationTransition(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+# --- Cotation (DOMAIN.md §1.2.5) -------------------------------------------------------------
+
+
+class CotationRule(models.TextChoices):
+    """The computable rules a grid criterion may use (the grid itself is data)."""
+
+    SENIORITY_MONTH = "seniority_month", "Ancienneté : points par mois complet depuis la première inscription"
+    DALO = "dalo", "Désignation DALO par le préfet"
+    PRIORITY = "priority", "Critère de priorité L441-1 (paramètre : code du critère)"
+    ANY_PRIORITY = "any_priority", "Au moins un critère de priorité L441-1"
+    HOUSING_SITUATION = "housing_situation", "Situation de logement actuelle (paramètre : code de la situation)"
+    REASON = "reason", "Motif de la demande (paramètre : code du motif)"
+    DISABILITY = "disability", "Une personne du foyer titulaire de la CMI invalidité"
+    HOUSEHOLD_MIN = "household_min", "Foyer d'au moins N personnes (paramètre : N)"
+    INCOME_BELOW = "income_below", "Ressources annuelles retenues inférieures à un montant (paramètre : €)"
+    TRANSFER = "transfer", "Demande de mutation"
+
+
+# Rules whose parameter is required, and what it is.
+RULE_PARAMETERS = {
+    CotationRule.PRIORITY: "code du critère de priorité",
+    CotationRule.HOUSING_SITUATION: "code de la situation de logement",
+    CotationRule.REASON: "code du motif",
+    CotationRule.HOUSEHOLD_MIN: "nombre de personnes",
+    CotationRule.INCOME_BELOW: "montant annuel en euros",
+}
+
+
+class CotationGridQuerySet(AgencyScopedQuerySet):
+    agency_lookup = "agency"
+
+    def in_force(self, on):
+        return self.filter(valid_from__lte=on).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=on))
+
+
+class CotationGrid(models.Model):
+    """One version of an agency's points grid. A new version is a new row; the previous one gets
+    its valid_until set to the new one's valid_from, never edited otherwise."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cotation_grids", verbose_name="agence")
+    version = models.PositiveIntegerField("version")
+    valid_from = models.DateField("en vigueur le")
+    valid_until = models.DateField("jusqu'au (exclu)", null=True, blank=True)
+    note = models.CharField("motif de la version", max_length=255, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+
+    objects = CotationGridQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "grille de cotation"
+        verbose_name_plural = "grilles de cotation"
+        ordering = ["agency", "-version"]
+        constraints = [models.UniqueConstraint(fields=["agency", "version"], name="cotation_grid_version")]
+
+    def __str__(self):
+        return f"Grille de cotation {self.agency} v{self.version}"
+
+    def get_absolute_url(self):
+        return reverse("applications:grid_detail", args=[self.pk])
+
+
+class CotationCriterion(models.Model):
+    grid = models.ForeignKey(CotationGrid, on_delete=models.CASCADE, related_name="criteria")
+    code = models.CharField("code", max_length=40)
+    label = models.CharField("libellé", max_length=200)
+    rule = models.CharField("règle de calcul", max_length=20, choices=CotationRule.choices)
+    parameter = models.CharField("paramètre", max_length=40, blank=True)
+    points = models.IntegerField("points")
+    cap = models.IntegerField("plafond de points", null=True, blank=True)  # for per-month rules
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "critère de cotation"
+        verbose_name_plural = "critères de cotation"
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["grid", "code"], name="cotation_criterion_code")]
+
+    def __str__(self):
+        return self.label
+
+
+class ScoreChange(models.Model):
+    """What moved an application's score: one row per change (old, new, cause)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="score_changes")
+    at = models.DateTimeField("le")
+    old_score = models.IntegerField("ancienne cotation")
+    new_score = models.IntegerField("nouvelle cotation")
+    cause = models.CharField("cause", max_length=200)
+
+    class Meta:
+        verbose_name = "évolution de la cotation"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["application", "-at"], name="score_change_application")]
+
+    def __str__(self):
+        return f"{self.old_score} -> {self.new_score} ({self.cause})"
+
+
+# --- Renewal and duplicates ------------------------------------------------------------------
+
+
+class RenewalNotice(models.Model):
+    """The renewal notice letter (CCH R441-2-7), stored once produced."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="renewal_notices")
+    expires_on = models.DateField("date d'expiration annoncée")
+    latest_send_on = models.DateField("envoi au plus tard le")
+    produced_on = models.DateField("produit le")
+    file = models.FileField("courrier", upload_to="applications/", max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "avis de renouvellement"
+        ordering = ["-produced_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "expires_on"], name="one_renewal_notice_per_expiry")
+        ]
+
+    def __str__(self):
+        return f"Avis de renouvellement {self.application_id} ({self.expires_on})"
+
+
+class DuplicateDismissal(models.Model):
+    """Two applications a chargé declared "not a duplicate" (lower id first)."""
+
+    first = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "faux doublon"
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_dismissal_pair"),
+            models.CheckConstraint(condition=Q(first__lt=models.F("second")), name="duplicate_dismissal_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_id} ≠ {self.second_id}"
