@@ -17,16 +17,12 @@ from .rules import MANAGE, OFFERS, PREPARE, PRESIDE, SIT
 
 
 def get_session_for_user(user, pk, *, perm: str = PREPARE):
-    return get_object_or_404(
-        visible(Session, user, perm).select_related("agency", "president", "signed_by"), pk=pk
-    )
+    return get_object_or_404(visible(Session, user, perm).select_related("agency", "president", "signed_by"), pk=pk)
 
 
 def get_item_for_user(user, pk, *, perm: str = PREPARE):
     return get_object_or_404(
-        visible(AgendaItem, user, perm).select_related(
-            "session__agency", "dwelling__building__estate__commune"
-        ),
+        visible(AgendaItem, user, perm).select_related("session__agency", "dwelling__building__estate__commune"),
         pk=pk,
     )
 

@@ -39,7 +39,12 @@ class MemberPerson:
 
     @classmethod
     def of(cls, person: ApplicationPerson, today: date) -> MemberPerson:
-        return cls(person.get_relationship_display(), age_on(person.birth_date, today), person.dependant, person.disability_card)
+        return cls(
+            person.get_relationship_display(),
+            age_on(person.birth_date, today),
+            person.dependant,
+            person.disability_card,
+        )
 
 
 def default_lease_start(today: date) -> date:

@@ -63,6 +63,9 @@ class MemberForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = member_candidates()
+        for name in ("user", "voting_right"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["capacity"].widget.attrs["class"] = "form-control form-control-sm"
 
 
 class AgendaForm(forms.Form):
@@ -75,6 +78,9 @@ class AgendaForm(forms.Form):
     def __init__(self, *args, sessions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = sessions
+        for name in ("session", "exception_reason"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        self.fields["exception_note"].widget.attrs["class"] = "form-control"
 
 
 class DecisionForm(forms.Form):

@@ -163,9 +163,7 @@ def rank_candidates(dwelling: Dwelling, *, base=None, on: date, limit: int = DEF
             item__session__status__in=[SessionStatus.PREPARATION, SessionStatus.OPEN, SessionStatus.CLOSED],
         ).values_list("application_id", flat=True)
     )
-    candidates = [
-        Candidate(a, i + 1, figures[a.pk], on_agenda=a.pk in on_agenda) for i, a in enumerate(applications)
-    ]
+    candidates = [Candidate(a, i + 1, figures[a.pk], on_agenda=a.pk in on_agenda) for i, a in enumerate(applications)]
     return candidates, criteria, cost
 
 

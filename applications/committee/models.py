@@ -41,7 +41,9 @@ class TypologyOccupancy(models.Model):
         verbose_name = "occupation d'une typologie"
         verbose_name_plural = "occupation des typologies"
         ordering = ["typology"]
-        constraints = [models.CheckConstraint(condition=Q(min_persons__lte=models.F("max_persons")), name="occupancy_range")]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_persons__lte=models.F("max_persons")), name="occupancy_range")
+        ]
 
     def __str__(self):
         return f"{self.typology} : {self.min_persons} à {self.max_persons} personnes"
@@ -213,7 +215,9 @@ class AgendaItem(models.Model):
     """One vacant dwelling presented at a session, with its ranked candidates."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="items")
-    dwelling = models.ForeignKey(Dwelling, on_delete=models.PROTECT, related_name="caleol_items", verbose_name="logement")
+    dwelling = models.ForeignKey(
+        Dwelling, on_delete=models.PROTECT, related_name="caleol_items", verbose_name="logement"
+    )
     position = models.PositiveSmallIntegerField("ordre", default=1)
     exception_reason = models.CharField(
         "motif de moins de trois candidats", max_length=12, choices=ExceptionReason.choices, blank=True

@@ -82,7 +82,9 @@ def _move(application, to_status, *, on, by, reason="", cancellation_reason=""):
 # --- Sessions ---------------------------------------------------------------------------------
 
 
-def session_create(*, agency, held_on: date, opens_at, closes_at, quorum: int, place: str = "", president=None, by=None):
+def session_create(
+    *, agency, held_on: date, opens_at, closes_at, quorum: int, place: str = "", president=None, by=None
+):
     """A new session in preparation. The president, when given, sits with a deliberative vote."""
     if closes_at <= opens_at:
         raise CommitteeError("La clôture des votes doit suivre leur ouverture.")
@@ -300,7 +302,9 @@ def candidature_set_apl(*, candidature: Candidature, amount: Decimal | None, on:
 # --- Votes ------------------------------------------------------------------------------------
 
 
-def vote_cast(*, item: AgendaItem, user, ranking: list[int], non_attribution: bool, comment: str = "", now=None) -> Vote:
+def vote_cast(
+    *, item: AgendaItem, user, ranking: list[int], non_attribution: bool, comment: str = "", now=None
+) -> Vote:
     """Record (or change) `user`'s vote on the dwelling until the session closes."""
     now = now or timezone.now()
     session = item.session
@@ -379,7 +383,8 @@ def decision_record(
         raise CommitteeError("La séance n'est pas encore ouverte.")
     if session.status == SessionStatus.SIGNED and not correction:
         raise CommitteeError(
-            "Le procès-verbal est signé : la décision ne peut plus être modifiée. Enregistrez une décision rectificative."
+            "Le procès-verbal est signé : la décision ne peut plus être modifiée. "
+            "Enregistrez une décision rectificative."
         )
     if not quorum_reached(session):
         raise CommitteeError(
@@ -459,9 +464,7 @@ def _apply_decisions(session, *, by, on):
     decisions = current_decisions(candidatures)
     missing = [c for c in candidatures if c.pk not in decisions]
     if missing:
-        raise CommitteeError(
-            f"{len(missing)} candidature(s) sans décision : le procès-verbal ne peut pas être signé."
-        )
+        raise CommitteeError(f"{len(missing)} candidature(s) sans décision : le procès-verbal ne peut pas être signé.")
     for c in candidatures:
         _apply_one(c, decisions[c.pk], by=by, on=on)
     for item in session.items.all():
@@ -503,7 +506,13 @@ def offer_send(*, candidature: Candidature, sent_on: date, received_on: date | N
     10 days, the day of receipt not counted, moved to the next working day)."""
     received_on = received_on or sent_on
     with transaction.atomic():
-        _move(candidature.application, S.OFFER_SENT, on=sent_on, by=by, reason=f"Proposition : {candidature.item.dwelling}")
+        _move(
+            candidature.application,
+            S.OFFER_SENT,
+            on=sent_on,
+            by=by,
+            reason=f"Proposition : {candidature.item.dwelling}",
+        )
         return Offer.objects.create(
             candidature=candidature,
             sent_on=sent_on,
@@ -554,8 +563,10 @@ def offer_accept(*, offer: Offer, on: date, starts_on: date, by=None) -> Offer:
     """Acceptance: the demand is attributed, a draft lease is created with the dwelling's rent and
     charges (the dwelling becomes reserved), the other candidates of the dwelling go back to active."""
     with transaction.atomic():
-        offer = Offer.objects.select_for_update().select_related("candidature__application", "candidature__item").get(
-            pk=offer.pk
+        offer = (
+            Offer.objects.select_for_update()
+            .select_related("candidature__application", "candidature__item")
+            .get(pk=offer.pk)
         )
         _offer_move(offer, OfferStatus.ACCEPTED)
         if on > offer.deadline:
@@ -583,8 +594,10 @@ def offer_refuse(*, offer: Offer, on: date, reason: str = "", by=None, expired: 
     """Refusal, or silence past the deadline (R441-10: silence vaut refus): the dwelling goes to the
     next ranked candidate. Returns the next offer, if any."""
     with transaction.atomic():
-        offer = Offer.objects.select_for_update().select_related("candidature__application", "candidature__item").get(
-            pk=offer.pk
+        offer = (
+            Offer.objects.select_for_update()
+            .select_related("candidature__application", "candidature__item")
+            .get(pk=offer.pk)
         )
         _offer_move(offer, OfferStatus.EXPIRED if expired else OfferStatus.REFUSED)
         offer.answered_on = None if expired else on
@@ -623,4 +636,3 @@ def offers_follow_up(*, as_of: date, by=None) -> dict[str, int]:
             offer.save(update_fields=["status"])
             counts["leases_signed"] += 1
     return counts
-

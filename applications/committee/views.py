@@ -65,9 +65,7 @@ def match(request, pk):
 def agenda_add(request, pk):
     require_perm(request.user, PREPARE)
     dwelling = get_dwelling_for_user(request.user, pk)
-    sessions = Session.objects.for_user(request.user).filter(
-        status__in=[SessionStatus.PREPARATION, SessionStatus.OPEN]
-    )
+    sessions = Session.objects.for_user(request.user).filter(status__in=[SessionStatus.PREPARATION, SessionStatus.OPEN])
     form = AgendaForm(request.POST, sessions=sessions)
     if not form.is_valid():
         messages.error(request, "Choisissez une séance en préparation ou ouverte.")
@@ -469,4 +467,3 @@ def offer_received(request, pk):
 def offer_pdf(request, pk):
     offer = access.get_offer_for_user(request.user, pk)
     return pdf_response(documents.offer_letter_pdf(offer), f"proposition-logement-{offer.pk}.pdf")
-
