@@ -250,6 +250,10 @@ class AmicableStepDone(models.Model):
     def __str__(self):
         return f"{self.step.label} le {self.done_on}"
 
+    @property
+    def doc_code(self) -> str:
+        return f"lettre-{self.pk}"
+
 
 # --- Repayment plans -------------------------------------------------------------------------
 
@@ -305,6 +309,10 @@ class RepaymentPlan(models.Model):
     def __str__(self):
         return f"Plan d'apurement n° {self.pk}"
 
+    @property
+    def doc_code(self) -> str:
+        return f"plan-{self.pk}"
+
 
 class PlanInstalment(models.Model):
     plan = models.ForeignKey(RepaymentPlan, on_delete=models.CASCADE, related_name="instalments")
@@ -354,6 +362,10 @@ class CafReport(models.Model):
 
     def __str__(self):
         return f"Signalement CAF du dossier {self.case_id}"
+
+    @property
+    def doc_code(self) -> str:
+        return f"caf-{self.pk}"
 
 
 class FslDecision(models.TextChoices):
@@ -439,6 +451,10 @@ class LitigationStep(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} du {self.done_on}"
+
+    @property
+    def doc_code(self) -> str:
+        return f"acte-{self.pk}"
 
 
 class WriteOffStatus(models.TextChoices):
