@@ -1,0 +1,57 @@
+"""Summed components of one scope (a set of agencies) over periods, and the arithmetic of figures."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from .periods import Period
+
+ZERO = Decimal("0")
+
+
+class Values:
+    """Components of one scope, by month: `flow()` sums a period's months, `stock()` reads its last."""
+
+    def __init__(self, by_month: dict[date, dict[str, Decimal]], period: Period, last_computed: date | None):
+        self.by_month = by_month
+        self.period = period
+        self.last_computed = last_computed
+
+    @property
+    def available(self) -> bool:
+        return any(m in self.by_month for m in self.period.months)
+
+    def flow(self, key: str) -> Decimal | None:
+        if not self.available:
+            return None
+        return sum((self.by_month.get(m, {}).get(key, ZERO) for m in self.period.months), ZERO)
+
+    def stock(self, key: str) -> Decimal | None:
+        """The value at the period's last month, or at the last computed month of a period still running."""
+        months = [m for m in self.period.months if m in self.by_month]
+        if not months:
+            return None
+        return self.by_month[months[-1]].get(key, ZERO)
+
+
+def group_rows(rows) -> dict[date, dict[str, Decimal]]:
+    """(month, key, value) rows, already summed over agencies, into {month: {key: value}}."""
+    by_month: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    for month, key, value in rows:
+        by_month[month][key] = value
+    return by_month
+
+
+def ratio(numerator, denominator, scale: int = 100, places: str = "0.1") -> Decimal | None:
+    """numerator / denominator × scale, rounded half away from zero; None when undefined."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def diff(a, b):
+    if a is None or b is None:
+        return None
+    return a - b

@@ -1,0 +1,141 @@
+"""Dashboard pages: the blocks, their exports (CSV, XLSX), the monthly PDF, and the drill-down lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from billing.documents import pdf_response
+from billing.pdf import render_pdf
+from tenancies.access import require_perm
+from tenancies.paging import paginate
+
+from . import exports
+from .periods import KINDS, Period
+from .registry import providers
+from .rules import VIEW
+from .selectors import Selection, agencies_for, build_blocks, last_refresh
+
+
+def _selection(request, *, kind: str | None = None) -> Selection:
+    """The period and agency asked in the query string; bad values fall back with a message."""
+    require_perm(request.user, VIEW)
+    agencies = list(agencies_for(request.user))
+    kind = kind or request.GET.get("periode") or "month"
+    if kind not in KINDS:
+        messages.warning(request, f"Période « {kind} » inconnue : mois affiché.")
+        kind = "month"
+    raw = request.GET.get("date", "")
+    day = timezone.localdate()
+    if raw:
+        try:
+            day = date.fromisoformat(f"{raw}-01")
+        except ValueError:
+            messages.warning(request, f"Date « {raw} » invalide (attendu AAAA-MM) : mois en cours affiché.")
+    agency = None
+    raw_agency = request.GET.get("agence", "")
+    if raw_agency:
+        agency = next((a for a in agencies if str(a.pk) == raw_agency), None)
+        if agency is None:
+            messages.warning(request, "Agence inconnue ou hors de votre périmètre : toutes vos agences affichées.")
+    return Selection(Period.containing(kind, day), agencies, agency)
+
+
+@never_cache
+@require_GET
+def index(request):
+    selection = _selection(request)
+    period = selection.period
+    context = {
+        "selection": selection,
+        "period": period,
+        "previous_query": Selection(period.previous(), selection.agencies, selection.agency).query(),
+        "next_query": Selection(period.next(), selection.agencies, selection.agency).query(),
+        "kinds": [(k, label) for k, (label, _n) in KINDS.items()],
+        "blocks": build_blocks(selection),
+        "refresh": last_refresh(),
+        "missing_blocks": MISSING_BLOCKS,
+    }
+    return render(request, "dashboards/index.html", context)
+
+
+# Blocks of issue 7 whose apps have not landed yet; shown as such on the page.
+MISSING_BLOCKS = [
+    "Demandes et attributions",
+    "Commission d'attribution (CALEOL)",
+    "Sorties et dépôts de garantie",
+    "Impayés et contentieux",
+]
+
+
+@never_cache
+@require_GET
+def export(request):
+    selection = _selection(request)
+    table = request.GET.get("table") or providers()[0].slug
+    fmt = request.GET.get("format", "csv")
+    slug, _, part = table.partition(":")
+    blocks = {b.slug: b for b in build_blocks(selection, with_charts=False)}
+    if slug not in blocks or part not in ("", "agences") or fmt not in ("csv", "xlsx"):
+        raise Http404("Tableau inconnu.")
+    title, headers, rows = exports.table(blocks[slug], selection, by_agency=part == "agences")
+    name = f"tableau-de-bord-{slug}{'-agences' if part else ''}-{selection.period.param}"
+    if fmt == "xlsx":
+        body = exports.to_xlsx(title, headers, rows)
+        response = HttpResponse(body, content_type=exports.XLSX_TYPE)
+    else:
+        response = HttpResponse(exports.to_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@never_cache
+@require_GET
+def monthly_pdf(request):
+    selection = _selection(request, kind="month")
+    pdf = render_pdf(
+        "dashboards/pdf/monthly.html",
+        {
+            "selection": selection,
+            "period": selection.period,
+            "blocks": build_blocks(selection, with_charts=False),
+            "refresh": last_refresh(),
+            "missing_blocks": MISSING_BLOCKS,
+        },
+    )
+    return pdf_response(pdf, f"tableau-de-bord-{selection.period.param}.pdf")
+
+
+@never_cache
+@require_GET
+def detail(request):
+    """The records behind a figure that no other list can filter (by period and agency)."""
+    selection = _selection(request)
+    code = request.GET.get("figure", "")
+    for provider in providers():
+        found = provider.drilldowns().get(code)
+        if found:
+            break
+    else:
+        raise Http404("Chiffre inconnu.")
+    title, query, columns = found
+    page = paginate(request, query(selection.agency_ids, selection.period))
+    rows = [[exports.cell(item, attr, kind) for _label, attr, kind in columns] for item in page.items]
+    return render(
+        request,
+        "dashboards/detail.html",
+        {
+            "selection": selection,
+            "title": title,
+            "headers": [label for label, _a, _k in columns],
+            "rows": rows,
+            "page": page,
+            "back_query": selection.query(),
+        },
+    )
