@@ -307,7 +307,7 @@ def vote_cast(
 ) -> Vote:
     """Record (or change) `user`'s vote on the dwelling until the session closes."""
     now = now or timezone.now()
-    session = item.session
+    session = Session.objects.get(pk=item.session_id)
     member = SessionMember.objects.filter(session=session, user=user).first()
     if member is None:
         raise CommitteeError("Vous ne siégez pas à cette séance.")
@@ -326,7 +326,9 @@ def vote_cast(
         if not set(ranking) <= ids:
             raise CommitteeError("Le classement contient un candidat qui n'est pas présenté pour ce logement.")
     with transaction.atomic():
-        vote, _ = Vote.objects.select_for_update().get_or_create(item=item, member=member)
+        vote = Vote.objects.select_for_update().filter(item=item, member=member).first() or Vote(
+            item=item, member=member
+        )
         vote.ranking = list(ranking)
         vote.non_attribution = non_attribution
         vote.comment = comment[:500]
