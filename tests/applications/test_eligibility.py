@@ -46,3 +46,23 @@ def test_ceilings_from_the_dated_table():
 def test_ten_percent_income_drop():
     assert income_drop_allowed(Decimal("40000"), Decimal("35500"))  # DOMAIN E1.3
     assert not income_drop_allowed(Decimal("40000"), Decimal("36500"))
+
+
+@pytest.mark.django_db
+def test_eligibility_report_per_zone_and_financing(world):
+    from applications.eligibility import eligibility_report
+    from tests.applications.factories import make_application, person
+
+    commune = world["A"].commune  # Île-de-France hors Paris
+    big = [person(tax_income=Decimal("30000.00"))] + [
+        person("child", "MARTIN", f"Enfant{i}", date(2012 + i, 1, 1), dependant=True) for i in range(4)
+    ]
+    app = make_application(world["A"].agency, people=big, communes=[commune])
+    report = eligibility_report(app, on=date(2026, 6, 1))
+    assert report.category == 6 and report.from_wishes
+    (zone,) = report.zones
+    by_financing = {check.financing: (check, eligible, margin) for check, eligible, margin in zone.checks}
+    assert by_financing["PLAI"][0].ceiling is None  # PLAI IdF cat. 6 not published: "plafond inconnu"
+    plus, eligible, margin = by_financing["PLUS"]
+    assert (plus.ceiling.amount, eligible, margin) == (Decimal("77171"), True, Decimal("47171.00"))
+    assert by_financing["PLS"][1] is True and not report.above_every_ceiling
