@@ -381,9 +381,10 @@ def plan_evaluate(plan: RepaymentPlan, as_of: date) -> PlanCheck:
     rule = rule_on(as_of)
     start = plan.signed_on
     rents = (
-        RentNotice.objects.filter(lease_id=plan.case.lease_id, due_on__gt=start, due_on__lte=as_of).aggregate(
-            t=Sum("amount_due")
-        )["t"]
+        # Notices issued after the proposal are the current rent; earlier ones are in the debt.
+        RentNotice.objects.filter(
+            lease_id=plan.case.lease_id, issued_on__gt=plan.proposed_on, due_on__lte=as_of
+        ).aggregate(t=Sum("amount_due"))["t"]
         or ZERO
     )
     instalments = list(plan.instalments.all())
@@ -706,9 +707,19 @@ def step_constraints(case: ArrearsCase, kind: str, *, prefet_notified_on: date |
         return StepPlan(done[LitigationKind.HEARING].done_on, "pas avant l'audience", None, "")
     if kind == LitigationKind.COMMANDEMENT_QUITTER:
         return StepPlan(done[LitigationKind.JUDGMENT].done_on, "pas avant le jugement", None, "")
-    if kind in (LitigationKind.CONCOURS, LitigationKind.EVICTION):
+    if kind == LitigationKind.CONCOURS:
+        # The request may be made once the 2 months have run, truce or not (only execution waits).
         cq = done[LitigationKind.COMMANDEMENT_QUITTER]
-        return StepPlan(cq.deadline, f"2 mois après le commandement de quitter du {_d(cq.done_on)}", None, "")
+        period = legal_period("commandement_quitter", on=cq.done_on)
+        return StepPlan(
+            waiting_period_end(cq.done_on, period),
+            f"{period} après le commandement de quitter du {_d(cq.done_on)}",
+            None,
+            "",
+        )
+    if kind == LitigationKind.EVICTION:
+        concours = done[LitigationKind.CONCOURS]
+        return StepPlan(concours.deadline, "délai du commandement de quitter et trêve hivernale", None, "")
     return StepPlan(case.handover_approved_on, "pas avant le passage au contentieux", None, "")
 
 
