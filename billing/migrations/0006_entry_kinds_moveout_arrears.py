@@ -4,20 +4,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0005_ledger_posted_on_index'),
+        ("billing", "0005_ledger_posted_on_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='kind',
-            field=models.CharField(choices=[('rent', 'Loyer'), ('annex_rent', 'Loyer annexe'), ('charge', 'Provision pour charges'), ('sls', 'Supplément de loyer de solidarité'), ('rls', 'Réduction de loyer de solidarité'), ('apl', 'APL versée par la CAF'), ('payment', 'Paiement'), ('deposit', 'Dépôt de garantie'), ('repairs', 'Réparations locatives'), ('regularisation', 'Régularisation de charges'), ('fee', 'Frais'), ('deposit_return', 'Imputation du dépôt de garantie'), ('refund', 'Remboursement au locataire'), ('penalty', 'Majoration pour restitution tardive'), ('procedure', 'Frais de procédure'), ('write_off', 'Admission en non-valeur'), ('adjustment', 'Ajustement manuel'), ('reversal', 'Contre-passation')], max_length=16, verbose_name='nature'),
+            model_name="ledgerentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("rent", "Loyer"),
+                    ("annex_rent", "Loyer annexe"),
+                    ("charge", "Provision pour charges"),
+                    ("sls", "Supplément de loyer de solidarité"),
+                    ("rls", "Réduction de loyer de solidarité"),
+                    ("apl", "APL versée par la CAF"),
+                    ("payment", "Paiement"),
+                    ("deposit", "Dépôt de garantie"),
+                    ("repairs", "Réparations locatives"),
+                    ("regularisation", "Régularisation de charges"),
+                    ("fee", "Frais"),
+                    ("deposit_return", "Imputation du dépôt de garantie"),
+                    ("refund", "Remboursement au locataire"),
+                    ("penalty", "Majoration pour restitution tardive"),
+                    ("procedure", "Frais de procédure"),
+                    ("write_off", "Admission en non-valeur"),
+                    ("adjustment", "Ajustement manuel"),
+                    ("reversal", "Contre-passation"),
+                ],
+                max_length=16,
+                verbose_name="nature",
+            ),
         ),
         migrations.AlterField(
-            model_name='rentnoticeline',
-            name='kind',
-            field=models.CharField(choices=[('rent', 'Loyer'), ('annex_rent', 'Loyer annexe'), ('charge', 'Provision pour charges'), ('sls', 'Supplément de loyer de solidarité'), ('rls', 'Réduction de loyer de solidarité'), ('apl', 'APL versée par la CAF'), ('payment', 'Paiement'), ('deposit', 'Dépôt de garantie'), ('repairs', 'Réparations locatives'), ('regularisation', 'Régularisation de charges'), ('fee', 'Frais'), ('deposit_return', 'Imputation du dépôt de garantie'), ('refund', 'Remboursement au locataire'), ('penalty', 'Majoration pour restitution tardive'), ('procedure', 'Frais de procédure'), ('write_off', 'Admission en non-valeur'), ('adjustment', 'Ajustement manuel'), ('reversal', 'Contre-passation')], max_length=16),
+            model_name="rentnoticeline",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("rent", "Loyer"),
+                    ("annex_rent", "Loyer annexe"),
+                    ("charge", "Provision pour charges"),
+                    ("sls", "Supplément de loyer de solidarité"),
+                    ("rls", "Réduction de loyer de solidarité"),
+                    ("apl", "APL versée par la CAF"),
+                    ("payment", "Paiement"),
+                    ("deposit", "Dépôt de garantie"),
+                    ("repairs", "Réparations locatives"),
+                    ("regularisation", "Régularisation de charges"),
+                    ("fee", "Frais"),
+                    ("deposit_return", "Imputation du dépôt de garantie"),
+                    ("refund", "Remboursement au locataire"),
+                    ("penalty", "Majoration pour restitution tardive"),
+                    ("procedure", "Frais de procédure"),
+                    ("write_off", "Admission en non-valeur"),
+                    ("adjustment", "Ajustement manuel"),
+                    ("reversal", "Contre-passation"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -5,7 +5,7 @@ from tenancies.reference_delays import load_legal_delays
 
 
 class Command(BaseCommand):
-    help = "Charge ou met à jour les barèmes datés (RLS, IRL, plafonds de ressources, délais légaux) depuis les CSV du projet."
+    help = "Charge ou met à jour les barèmes datés (RLS, IRL, plafonds, délais légaux) depuis les CSV du projet."
 
     def handle(self, *args, **options):
         counts = load_figures()
