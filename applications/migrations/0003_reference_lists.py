@@ -1,42 +1,13 @@
 """Load the national list of supporting documents (arrêté du 22 décembre 2020 modifié) and the
 priority publics of CCH L441-1 from applications/data/*.csv; create the local number sequence."""
 
-import csv
-from pathlib import Path
-
 from django.db import migrations
-
-DATA = Path(__file__).resolve().parent.parent / "data"
-
-
-def _rows(name):
-    with open(DATA / name, encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
 
 
 def load(apps, schema_editor):
-    DocumentType = apps.get_model("applications", "DocumentType")
-    PriorityCriterion = apps.get_model("applications", "PriorityCriterion")
-    for row in _rows("document_types.csv"):
-        DocumentType.objects.update_or_create(
-            code=row["code"],
-            defaults={
-                "label": row["label"],
-                "category": row["category"],
-                "valid_from": row["valid_from"],
-                "position": int(row["position"]),
-            },
-        )
-    for row in _rows("priority_criteria.csv"):
-        PriorityCriterion.objects.update_or_create(
-            code=row["code"],
-            defaults={
-                "label": row["label"],
-                "legal_reference": row["legal_reference"],
-                "valid_from": row["valid_from"],
-                "position": int(row["position"]),
-            },
-        )
+    from applications.reference import ensure_reference_data
+
+    ensure_reference_data(apps)
 
 
 class Migration(migrations.Migration):

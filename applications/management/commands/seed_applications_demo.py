@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from applications import demo
+from applications.reference import ensure_reference_data
 from applications.services import renewals_run
 from tenancies.models import Agency
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             raise CommandError("DEBUG est désactivé : relancez avec --allow-production si c'est bien voulu.")
         if not Agency.objects.exists():
             raise CommandError("Lancez d'abord seed_demo.")
+        ensure_reference_data()
         today = timezone.localdate()
         seeded = demo.seed_applications(today=today)
         renewals = renewals_run(as_of=today)
