@@ -40,3 +40,11 @@ def get_form(forms, name):
         if field != "__all__":
             errors += [f"{form.fields[field].label or field} : {e}" for e in field_errors]
     return errors
+
+
+@register.filter
+def who(user):
+    """A user's full name, else their login; a dash for nobody (a batch)."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
