@@ -384,6 +384,7 @@ def export_person(person) -> dict:
 
 def export_person_pdf(person, export: dict | None = None) -> bytes:
     """The readable copy of export_person(): one table of (field, value) per record."""
+    from django.apps import apps
     from django.utils import timezone
 
     from billing.pdf import render_pdf
@@ -391,9 +392,11 @@ def export_person_pdf(person, export: dict | None = None) -> bytes:
     export = export or export_person(person)
     sections = []
     for section in export["sections"]:
+        model = apps.get_model(section["model"])
+        money = {f for f in section["fields"] if getattr(model._meta.get_field(f), "decimal_places", None) == 2}
         items = [
             [
-                (label, _printable(row[field]))
+                (label, _printable(row[field], money=field in money))
                 for field, label in zip(section["fields"], section["field_labels"], strict=True)
             ]
             for row in section["rows"]
@@ -403,7 +406,13 @@ def export_person_pdf(person, export: dict | None = None) -> bytes:
     return render_pdf("tenancies/person_export.pdf.html", context)
 
 
-def _printable(value):
+def _printable(value, *, money: bool = False):
+    if money and value is not None:
+        from decimal import Decimal
+
+        from tenancies.formatting import format_euros
+
+        return format_euros(Decimal(value))
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
