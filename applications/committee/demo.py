@@ -43,6 +43,7 @@ from tenancies.roles import Role
 
 from . import matching, services
 from .models import Session, SessionStatus, VotingRight
+from .reference import ensure_parameters
 
 DEMO_PLACE = ""  # remote session
 LOCAL_PREFIX = "CALEOL-DEMO-"
@@ -195,6 +196,7 @@ def seed(*, now=None) -> Seeded:
     now = now or timezone.now()
     today = timezone.localdate(now)
     result = Seeded()
+    ensure_parameters()
     president, members = ensure_members()
     agency = Agency.objects.get(code=AGENCY_CODE)
     current = Session.objects.filter(
