@@ -14,6 +14,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.urls import reverse
+from django.utils import timezone
 
 from tenancies.formatting import format_euros
 
@@ -153,6 +154,8 @@ def cell(item, attr: str, kind: str) -> tuple[str, str]:
         text = format_euros(value)
     elif kind == "date":
         text = f"{value:%d/%m/%Y}" if isinstance(value, date) else ""
+    elif kind == "datetime":
+        text = f"{timezone.localtime(value):%d/%m/%Y %H:%M}" if value else ""
     elif kind == "month":
         text = f"{value:%m/%Y}" if isinstance(value, date) else ""
     else:

@@ -57,6 +57,10 @@ class Provider:
     # What an incremental refresh recomputes: "recent" (the last RECENT_MONTHS months) or "ledger"
     # (from the earliest month touched by the ledger entries written since the last refresh).
     window: str = "recent"
+    # Stock components that only exist today (no history to rebuild them from, e.g. open cases by
+    # status): computed for the refresh's month only; earlier months keep what their last refresh
+    # of that month stored (the nightly one of the month's last day is its end-of-month photo).
+    live: frozenset = frozenset()
 
     def compute(self, *, months: list[date], as_of: date) -> Iterable[tuple[int, date, str, Decimal, int]]:
         """Rows (agency_id, month, key, value, rows_scanned) for these months; 0 values may be left out."""

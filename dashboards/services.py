@@ -93,8 +93,10 @@ def _recompute(windows: dict[str, date], current: date, as_of: date) -> int:
         for agency_id, month, key, value, rows in provider.compute(months=months, as_of=as_of):
             values[(agency_id, month, key)] += Decimal(value or 0)
             scanned += rows
-        keys = list(provider.components)
+        keys = [k for k in provider.components if k not in provider.live]
+        live = list(provider.live)
         MonthlyFigure.objects.filter(month__gte=months[0], month__lte=months[-1], key__in=keys).delete()
+        MonthlyFigure.objects.filter(month=current, key__in=live).delete()
         # Dense: every component of every agency and month, zeros included, so that "0" and "not
         # computed" differ (a month without rows is shown as not available).
         MonthlyFigure.objects.bulk_create(
@@ -102,7 +104,7 @@ def _recompute(windows: dict[str, date], current: date, as_of: date) -> int:
                 MonthlyFigure(agency_id=a, month=m, key=k, value=values.get((a, m, k), Decimal("0")))
                 for a in agency_ids
                 for m in months
-                for k in keys
+                for k in (keys + live if m == current else keys)
             ],
             batch_size=5000,
         )

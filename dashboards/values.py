@@ -33,7 +33,8 @@ class Values:
         months = [m for m in self.period.months if m in self.by_month]
         if not months:
             return None
-        return self.by_month[months[-1]].get(key, ZERO)
+        # None for a component the month has no row of (a live one never photographed that month).
+        return self.by_month[months[-1]].get(key)
 
 
 def group_rows(rows) -> dict[date, dict[str, Decimal]]:

@@ -60,18 +60,23 @@ def index(request):
         "kinds": [(k, label) for k, (label, _n) in KINDS.items()],
         "blocks": build_blocks(selection),
         "refresh": last_refresh(),
-        "missing_blocks": MISSING_BLOCKS,
+        "missing_blocks": missing_blocks(),
     }
     return render(request, "dashboards/index.html", context)
 
 
-# Blocks of issue 7 whose apps have not landed yet; shown as such on the page.
-MISSING_BLOCKS = [
-    "Demandes et attributions",
-    "Commission d'attribution (CALEOL)",
-    "Sorties et dépôts de garantie",
-    "Impayés et contentieux",
-]
+# Blocks of issue 7 that have no provider yet; shown as such on the page.
+PLANNED_BLOCKS = {
+    "applications": "Demandes et attributions",
+    "committee": "Commission d'attribution (CALEOL)",
+    "inspections": "Sorties et dépôts de garantie",
+    "arrears": "Impayés et contentieux",
+}
+
+
+def missing_blocks() -> list[str]:
+    present = {p.slug for p in providers()}
+    return [title for slug, title in PLANNED_BLOCKS.items() if slug not in present]
 
 
 @never_cache
@@ -106,7 +111,7 @@ def monthly_pdf(request):
             "period": selection.period,
             "blocks": build_blocks(selection, with_charts=False),
             "refresh": last_refresh(),
-            "missing_blocks": MISSING_BLOCKS,
+            "missing_blocks": missing_blocks(),
         },
     )
     return pdf_response(pdf, f"tableau-de-bord-{selection.period.param}.pdf")

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
+from arrears.detection import run_detection
 from billing import demo as billing_demo
 from billing.models import Account, DirectDebit
 from billing.sepa import collect_direct_debits, default_rum, register_mandate, reject_debit
@@ -39,6 +40,8 @@ def demo_stock(db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         collect_direct_debits(due_on=date(2026, 12, 5), today=date(2026, 11, 25))
         reject_debit(debit=DirectDebit.objects.order_by("id").first(), code="AM04", rejected_on=date(2026, 12, 10))
+    # The arrears team's daily detection: ageing snapshot and cases.
+    run_detection(as_of=AS_OF)
     return AS_OF
 
 

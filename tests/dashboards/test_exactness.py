@@ -92,6 +92,37 @@ def expected_components(months, as_of):
             m = debit.rejected_on.replace(day=1)
             out[(agency, m, "dd_rejected")] += 1
             out[(agency, m, "dd_rejected_amount")] += debit.amount
+    # Arrears: today's situation photographed in the refresh's month, cases opened/closed by month.
+    from arrears.models import ArrearsCase, ArrearsSnapshot, CafReport, RepaymentPlan
+
+    live = as_of.replace(day=1)
+    if live in months:
+        for snap in ArrearsSnapshot.objects.select_related("account__lease__dwelling__building__estate"):
+            agency = snap.account.lease.dwelling.building.estate.agency_id
+            for key in ("overdue", "bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_over_90"):
+                out[(agency, live, key)] += getattr(snap, key)
+        for case in ArrearsCase.objects.select_related("lease__dwelling__building__estate"):
+            if case.status != "closed":
+                out[(case.lease.dwelling.building.estate.agency_id, live, f"cases_{case.status}")] += 1
+        for plan in RepaymentPlan.objects.select_related("case__lease__dwelling__building__estate"):
+            if plan.status in ("active", "late", "broken", "completed"):
+                out[(plan.case.lease.dwelling.building.estate.agency_id, live, f"plans_{plan.status}")] += 1
+        for report in CafReport.objects.select_related("case__lease__dwelling__building__estate"):
+            if report.sent_on is None and report.due_by < as_of:
+                out[(report.case.lease.dwelling.building.estate.agency_id, live, "caf_overdue")] += 1
+    for case in ArrearsCase.objects.select_related("lease__dwelling__building__estate"):
+        agency = case.lease.dwelling.building.estate.agency_id
+        for day, key in ((case.opened_on, "cases_opened"), (case.closed_on, "cases_closed")):
+            if day and day <= as_of and day.replace(day=1) in months:
+                out[(agency, day.replace(day=1), key)] += 1
+    for entry in LedgerEntry.objects.filter(kind="write_off").select_related(
+        "account__lease__dwelling__building__estate"
+    ):
+        m = entry.posted_on.replace(day=1)
+        if m in months:
+            out[(entry.account.lease.dwelling.building.estate.agency_id, m, "written_off")] += (
+                entry.credit - entry.debit
+            )
     return out
 
 
@@ -107,7 +138,19 @@ def test_components_and_figures_are_exact(refreshed):
     expected = expected_components(months, as_of)
     actual = stored()
     # Sanity: the data exercises every component somewhere.
-    for key in ("rent_lost", "relets", "departures", "billed", "apl", "collected", "dd_rejected", "status_works"):
+    for key in (
+        "rent_lost",
+        "relets",
+        "departures",
+        "billed",
+        "apl",
+        "collected",
+        "dd_rejected",
+        "status_works",
+        "overdue",
+        "cases_amicable",
+        "cases_opened",
+    ):
         assert any(v for (_a, _m, k), v in expected.items() if k == key), key
     for key, value in actual.items():
         assert value == expected.get(key, Decimal("0")), key
@@ -146,6 +189,8 @@ def _independent_figures(comp, period, agency_ids, as_of):
         "billing.collection_rate": pct(collected, billed - apl),
         "billing.outstanding": stock("outstanding"),
         "billing.dd_rejected": flow("dd_rejected"),
+        "arrears.overdue": stock("overdue") if last == as_of.replace(day=1) else None,
+        "arrears.cases_opened": flow("cases_opened"),
     }
 
 

@@ -1,0 +1,74 @@
+"""The direction's dashboards on the demo data, in Chromium: blocks, charts drawn, a drill-down."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tenancies.demo import DEFAULT_PASSWORD as DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def dashboards_demo(transactional_db):
+    call_command("seed_demo", dwellings=120, allow_production=True, verbosity=0)
+    call_command("seed_billing_demo", allow_production=True, verbosity=0)
+    call_command("seed_dashboards_demo", verbosity=0)
+
+
+def test_direction_sees_the_blocks_with_charts_and_drills_down(dashboards_demo, page, live_server, screenshot):
+    problems = []
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type in ("error", "warning") and "favicon" not in (msg.location or {}).get("url", "")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Nom d’utilisateur").fill("direction")
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server.url}/")
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    nav.get_by_role("link", name="Tableaux de bord").click()
+    page.wait_for_url(re.compile(r"/tableaux-de-bord/$"))
+    page.goto(f"{live_server.url}/tableaux-de-bord/?periode=month&date=2026-11")
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Tableaux de bord — novembre 2026"
+    main = page.locator("main").inner_text()
+    assert "chiffres calculés le" in main
+    for block in ("Patrimoine et vacance", "Quittancement et encaissement"):
+        assert page.get_by_role("heading", name=block).is_visible()
+    canvases = page.locator("canvas[data-chart]")
+    assert canvases.count() >= 4
+    page.wait_for_function(
+        "document.querySelectorAll('canvas[data-rendered=\"1\"]').length"
+        " === document.querySelectorAll('canvas[data-chart]').length"
+    )
+    box = canvases.first.bounding_box()
+    assert box["width"] > 100 and box["height"] > 100
+    assert re.search(r"\d[\d\u202f\xa0]*,\d{2}\xa0€", main)  # French amounts
+    assert re.search(r"\d+,\d\xa0%", main)  # French percentages
+    screenshot("dashboards-direction")
+
+    collected = page.locator('tr[data-figure="billing.collected"] td a').first
+    amount = collected.inner_text()
+    collected.click()
+    page.wait_for_url(re.compile(r"/tableaux-de-bord/detail/\?.*figure=billing.collected"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Paiements et rejets — novembre 2026")
+    rows = page.locator("main table tbody tr")
+    assert rows.count() > 5
+    assert "Paiement" in rows.first.inner_text()
+    screenshot("dashboards-drilldown")
+    assert amount.endswith("€")
+
+    # A link to another app's list, filtered: the vacant dwellings.
+    page.go_back()
+    page.locator('tr[data-figure="stock.status_vacant"] td a').first.click()
+    page.wait_for_url(re.compile(r"/logements/\?status=vacant"))
+    assert problems == [], problems
