@@ -99,3 +99,28 @@ def test_celery_worker_handlers_get_the_mask():
         assert sum(isinstance(f, MaskSensitiveData) for f in handler.filters) == 1
     finally:
         logger.removeHandler(handler)
+
+
+def test_every_handler_masks():
+    """No logger writes through a handler without the mask (Django's default console and
+    mail_admins handlers are replaced; handlers only active with DEBUG on are tolerated)."""
+    from django.utils.log import RequireDebugTrue
+
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    unmasked = []
+    for logger in loggers:
+        for handler in logger.handlers:
+            filters = handler.filters
+            if any(isinstance(f, (MaskSensitiveData, RequireDebugTrue)) for f in filters):
+                continue
+            if type(handler).__name__ in (
+                "LogCaptureHandler",
+                "_LiveLoggingNullHandler",
+                "_FileHandler",
+                "NullHandler",
+            ):
+                continue  # pytest's own capture
+            unmasked.append(f"{logger.name}: {handler!r}")
+    assert unmasked == []
