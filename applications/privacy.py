@@ -103,10 +103,11 @@ def purge(*, as_of: date, dry_run: bool) -> dict[str, int]:
     files = [d.file for d in documents] + [n.file for n in notices]
     person_ids = list(people.values_list("pk", flat=True))
     with transaction.atomic():
+        # Rows first (simple_history records their deletion), then every history row about them.
+        expired.delete()
         Income.history.filter(person_id__in=person_ids).delete()
         ApplicationDocument.history.filter(application_id__in=ids).delete()
         ApplicationPerson.history.filter(application_id__in=ids).delete()
         Application.history.filter(id__in=ids).delete()
-        expired.delete()
         transaction.on_commit(lambda: [f.delete(save=False) for f in files if f])
     return counts
