@@ -83,8 +83,12 @@ def _history_problem(decl_label, model, spec) -> str | None:
         if not related:
             return f"derived from {source._meta.label_lower}, which it is not related to"
         source_spec = dict(privacy.personal_models_by_label()).get(source._meta.label_lower, {})
-        if covered or source_spec.get("history") == "audit_record":
+        if covered:
             return None
+        if source_spec.get("history", "").startswith(("audit_record", "derived:")):
+            # A chain (a snapshot derived from an account derived from the ledger): the source's own check.
+            problem = _history_problem(source._meta.app_label, source, source_spec)
+            return None if problem is None else f"derived from {source._meta.label_lower}: {problem}"
         return f"derived from {source._meta.label_lower}, which has no history"
     if mechanism == "pending_simple_history":
         return None if decl_label in PENDING_ALLOWED else "pending_simple_history is for tenancies and billing only"
