@@ -104,20 +104,23 @@ def _forms(case: ArrearsCase, today: date, bound: dict | None = None) -> dict:
     account = case.account
     scheduled, _ = services.regularisation_still_scheduled(account, today)
     nxt = services.litigation_next(case) if case.in_litigation else None
-    built = {
-        "note": forms.NoteForm(initial=initial),
-        "plan": forms.PlanForm(
-            initial={"debt": account.balance - scheduled, "first_due_on": today + timedelta(days=30), "months": 12}
+    initials = {
+        "note": (forms.NoteForm, initial),
+        "plan": (
+            forms.PlanForm,
+            {"debt": account.balance - scheduled, "first_due_on": today + timedelta(days=30), "months": 12},
         ),
-        "fsl_apply": forms.FslApplyForm(initial=initial),
-        "ccapex": forms.DateForm(initial=initial),
-        "handover_request": forms.DateForm(initial=initial),
-        "handover_approve": forms.DateForm(initial=initial),
-        "litigation": forms.LitigationForm(initial={**initial, "kind": nxt}),
-        "suspend": forms.SuspendForm(initial=initial),
-        "resume": forms.DateForm(initial=initial),
-        "writeoff_request": forms.WriteOffRequestForm(initial=initial),
+        "fsl_apply": (forms.FslApplyForm, initial),
+        "ccapex": (forms.DateForm, initial),
+        "handover_request": (forms.DateForm, initial),
+        "handover_approve": (forms.DateForm, initial),
+        "litigation": (forms.LitigationForm, {**initial, "kind": nxt}),
+        "suspend": (forms.SuspendForm, initial),
+        "resume": (forms.DateForm, initial),
+        "writeoff_request": (forms.WriteOffRequestForm, initial),
     }
+    # One id prefix per form: several forms of the page share field names.
+    built = {name: cls(initial=values, auto_id=f"id_{name}_%s") for name, (cls, values) in initials.items()}
     if bound:
         built.update(bound)
     return built
@@ -319,7 +322,7 @@ def case_action(request, pk, action):
         raise Http404
     form_class, perm, handler = ACTIONS[action]
     case = access.get_case_for_user(request.user, pk, perm=perm)
-    form = form_class(request.POST)
+    form = form_class(request.POST, auto_id=f"id_{action}_%s")
     if form.is_valid():
         try:
             message = handler(case, form.cleaned_data, request.user, timezone.localdate())
