@@ -6,7 +6,7 @@ htmx POST (a lost connection loses at most the room being edited), large touch t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.documents import pdf_response
 from billing.ledger import account_for
 from tenancies.access import require_perm
-from tenancies.filters import _agencies
-from tenancies.models import LeaseStatus, User
+from tenancies.formatting import format_euros, to_cents
+from tenancies.models import Agency, LeaseStatus, User
 from tenancies.paging import paginate
 from tenancies.uploads import file_response
 
@@ -56,6 +56,11 @@ from .models import (
 from .services import MoveError
 
 # --- Lists for the team ----------------------------------------------------------------------
+
+
+def _agencies(request):
+    user = request.user
+    return Agency.objects.all() if user.sees_all_agencies else Agency.objects.filter(pk__in=user.agency_ids)
 
 
 def _agency_agent_filters(request):
@@ -102,8 +107,8 @@ def schedule(request):
         Inspection.objects.for_user(request.user)
         .with_place()
         .filter(
-            scheduled_at__gte=timezone.make_aware(timezone.datetime.combine(start, timezone.datetime.min.time()), tz),
-            scheduled_at__lt=timezone.make_aware(timezone.datetime.combine(end, timezone.datetime.min.time()), tz),
+            scheduled_at__gte=timezone.make_aware(datetime.combine(start, time.min), tz),
+            scheduled_at__lt=timezone.make_aware(datetime.combine(end, time.min), tz),
         )
         .exclude(status=InspectionStatus.CANCELLED)
         .order_by("scheduled_at", "id")
@@ -258,9 +263,7 @@ def move_in(request, pk):
             except MoveError as exc:
                 sign_form.add_error(None, str(exc))
             else:
-                messages.success(
-                    request, f"Bail signé ; dépôt de garantie de {lease.deposit} € appelé.".replace(".", ",", 1)
-                )
+                messages.success(request, f"Bail signé ; dépôt de garantie de {format_euros(lease.deposit)} appelé.")
                 return redirect("inspections:move_in", pk=lease.pk)
         elif action == "schedule" and _schedule(request, lease, schedule_form):
             return redirect("inspections:move_in", pk=lease.pk)
@@ -681,7 +684,7 @@ def _settlement_context(request, settlement, forms_by_action, line_errors=None):
         "approval_reasons": services.approval_reasons(settlement)
         if settlement.status == SettlementStatus.DRAFT
         else [],
-        "max_provision": (settlement.deposit * services.calc.MAX_PROVISION_RATE).quantize(settlement.deposit),
+        "max_provision": to_cents(settlement.deposit * services.calc.MAX_PROVISION_RATE),
         "can_price": user.has_perm(EDIT_INSPECTIONS) or user.has_perm(MANAGE_MOVES),
         "can_manage": user.has_perm(MANAGE_MOVES),
         "can_approve": user.has_perm(APPROVE_SETTLEMENTS)
@@ -808,7 +811,6 @@ def settlement_letter(request, pk):
     settlement = access.get_settlement_for_user(request.user, pk)
     lease = settlement.lease
     lines = list(settlement.lines.order_by("kind", "id"))
-    deductions = sum((line.amount for line in lines), settlement.provision * 0)
     context = {
         "settlement": settlement,
         "lease": lease,
@@ -816,7 +818,6 @@ def settlement_letter(request, pk):
         "people": list(lease.household.people.all()),
         "new_address": settlement.exit_inspection.new_address if settlement.exit_inspection else "",
         "lines": lines,
-        "deductions": deductions,
         "account": account_for(lease),
         "entries": list(
             account_for(lease).entries.filter(posted_on__gte=settlement.keys_returned_on).order_by("posted_on", "id")
