@@ -21,7 +21,8 @@ from django.utils import timezone
 from .models import OPEN_STATUSES, Application, CotationCriterion, CotationGrid
 
 # Per-application facts the rules need beyond the application row: its priority criteria codes
-# and whether someone holds a disability card. Built for the rows being scored only.
+# and whether someone holds a disability card. Correlated subqueries for a few rows (index lookups);
+# grouped joins (hash joins, one pass over each table) when every open application is scored.
 _FACTS_SQL = """
     SELECT a.id AS application_id,
            COALESCE((SELECT array_agg(pc.code) FROM applications_application_priority_criteria ap
@@ -30,6 +31,18 @@ _FACTS_SQL = """
            COALESCE((SELECT bool_or(p.disability_card) FROM applications_applicationperson p
                      WHERE p.application_id = a.id), false) AS disabled
     FROM applications_application a
+    WHERE {where}
+"""
+_FACTS_ALL_SQL = """
+    SELECT a.id AS application_id, COALESCE(pcs.codes, ARRAY[]::varchar[]) AS priority_codes,
+           COALESCE(dis.disabled, false) AS disabled
+    FROM applications_application a
+    LEFT JOIN (SELECT ap.application_id, array_agg(pc.code) AS codes
+               FROM applications_application_priority_criteria ap
+               JOIN applications_prioritycriterion pc ON pc.id = ap.prioritycriterion_id
+               GROUP BY ap.application_id) pcs ON pcs.application_id = a.id
+    LEFT JOIN (SELECT p.application_id, true AS disabled FROM applications_applicationperson p
+               WHERE p.disability_card GROUP BY p.application_id) dis ON dis.application_id = a.id
     WHERE {where}
 """
 
@@ -124,7 +137,7 @@ def rescore(
         params["agency"] = agency_id
     sql = f"""
         WITH grids AS ({_GRIDS_SQL}),
-        f AS ({_FACTS_SQL.format(where=where)}),
+        f AS ({(_FACTS_SQL if ids is not None else _FACTS_ALL_SQL).format(where=where)}),
         computed AS (
             SELECT a.id, a.score AS old_score, COALESCE(SUM({POINTS_SQL}), 0)::int AS new_score
             FROM applications_application a

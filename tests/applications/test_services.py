@@ -4,7 +4,14 @@ from decimal import Decimal
 import pytest
 
 from applications.cotation import rescore_all, score_breakdown
-from applications.models import Application, ApplicationStatus, ApplicationTransition, Relationship, ScoreChange
+from applications.models import (
+    Application,
+    ApplicationStatus,
+    ApplicationTransition,
+    PriorityCriterion,
+    Relationship,
+    ScoreChange,
+)
 from applications.services import ApplicationError, PersonData
 
 from .factories import GRID, make_application, make_grid, person
@@ -87,13 +94,14 @@ def test_score_breakdown_and_set_based_rescore_agree(world):
         on=date(2026, 3, 2),
         first_registered_on=date(2024, 3, 2),
         reasons=["violence", "no_housing"],
+        criteria=[PriorityCriterion.objects.get(code="sans_logement")],
     )
     breakdown = score_breakdown(app, as_of=date(2026, 3, 2))
     points = {line.criterion.code: line.points for line in breakdown.lines}
     assert points == {
         "anciennete": 48,  # 24 months x 2
         "dalo": 0,
-        "sans_logement": 0,
+        "sans_logement": 80,
         "heberge": 30,
         "violences": 120,
         "handicap": 60,
@@ -101,13 +109,14 @@ def test_score_breakdown_and_set_based_rescore_agree(world):
         "ressources": 40,
         "mutation": 0,
     }
-    assert app.score == breakdown.total == 298
-    # One month later the daily recompute moves seniority by 2 points and records why.
+    assert app.score == breakdown.total == 378
+    # One month later the daily (set-based) recompute moves seniority by 2 points and records why; the
+    # other facts (priority criteria, disability) give the same points as the one-application path.
     assert rescore_all(as_of=date(2026, 4, 2), cause="Recalcul quotidien") == 1
     app.refresh_from_db()
-    assert app.score == 300
+    assert app.score == 380
     change = ScoreChange.objects.filter(application=app).first()
-    assert (change.old_score, change.new_score, change.cause) == (298, 300, "Recalcul quotidien")
+    assert (change.old_score, change.new_score, change.cause) == (378, 380, "Recalcul quotidien")
 
 
 def test_new_grid_version_rescores_the_agency_and_keeps_the_old_version(world):
