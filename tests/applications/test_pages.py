@@ -216,3 +216,14 @@ def test_grid_pages_and_new_version(client, world, agent, responsable):
     app.refresh_from_db()
     assert app.score == 70 + (app.score - 70)  # rescored
     assert app.score_changes.filter(cause__startswith="Nouvelle grille").exists()
+
+
+def test_household_page_lists_its_transfer_requests(client, world, agent, inspector):
+    lease = world["A"].lease
+    app = make_application(world["A"].agency, kind="transfer", current_lease=lease, housing_situation="social_tenant")
+    url = reverse("tenancies:household_detail", args=[lease.household_id])
+    client.force_login(agent)
+    html = client.get(url).content.decode()
+    assert "Demandes de mutation" in html and app.number in html
+    client.force_login(inspector)  # sees the tenant file, not the demands
+    assert "Demandes de mutation" not in client.get(url).content.decode()
