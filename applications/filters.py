@@ -35,7 +35,9 @@ class ApplicationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        code = value.upper().replace(" ", "")
+        if any(ch.isdigit() for ch in value):
+            # A number: the local one (unique index) or the national one as typed (opaque, indexed).
+            return queryset.filter(Q(local_number=value.upper().replace(" ", "")) | Q(national_number=value))
         needle = normalize_search(value)
         people = ApplicationPerson.objects.filter(search_name__startswith=needle).values("application_id")
-        return queryset.filter(Q(local_number=code) | Q(national_number=value) | Q(pk__in=people))
+        return queryset.filter(pk__in=people)

@@ -251,6 +251,7 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["agency", "status", "-score", "first_registered_on"], name="application_rank"),
             models.Index(fields=["status", "expires_on"], name="application_expiry"),
+            models.Index(fields=["national_number"], name="application_national_number"),
         ]
         constraints = [
             models.CheckConstraint(
