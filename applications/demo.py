@@ -225,7 +225,7 @@ def seed_applications(*, today: date | None = None, per_agency: int = PER_AGENCY
     # Duplicates: the applicant of a few demands also registered in another demand.
     duplicates = 0
     for k in range(3):
-        source = plans[10 + k][1][0]
+        source = plans[13 + k][1][0]
         plans[60 + k][1][0] = {
             **plans[60 + k][1][0],
             "last_name": source["last_name"],
