@@ -226,8 +226,8 @@ def seed_applications(*, today: date | None = None, per_agency: int = PER_AGENCY
     duplicates = 0
     for k in range(3):
         source = plans[13 + k][1][0]
-        plans[60 + k][1][0] = {
-            **plans[60 + k][1][0],
+        plans[63 + k][1][0] = {
+            **plans[63 + k][1][0],
             "last_name": source["last_name"],
             "first_name": source["first_name"],
             "birth_date": source["birth_date"],
