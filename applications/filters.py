@@ -36,8 +36,10 @@ class ApplicationFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if any(ch.isdigit() for ch in value):
-            # A number: the local one (unique index) or the national one as typed (opaque, indexed).
-            return queryset.filter(Q(local_number=value.upper().replace(" ", "")) | Q(national_number=value))
+            # A number first: the local one (unique index) or the national one as typed (opaque, indexed).
+            numbered = queryset.filter(Q(local_number=value.upper().replace(" ", "")) | Q(national_number=value))
+            if numbered.exists():
+                return numbered
         needle = normalize_search(value)
         people = ApplicationPerson.objects.filter(search_name__startswith=needle).values("application_id")
         return queryset.filter(pk__in=people)
