@@ -30,6 +30,8 @@ def format_value(value, unit: str, signed: bool = False) -> str:
         return sign + format_euros(value)
     if unit == "percent":
         return f"{sign}{format_number(value, 1)}{NBSP}{'pt' if signed else '%'}"
+    if unit == "points":
+        return f"{sign}{format_number(value, 1)}{NBSP}pts"
     if unit == "days":
         return f"{sign}{format_number(value, 1)}{NBSP}j"
     return sign + format_number(value)

@@ -8,14 +8,13 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from dateutil.relativedelta import relativedelta
 from django.urls import reverse
 
 from tenancies.models import Agency
 
 from .formatting import format_value
 from .models import MonthlyFigure, Refresh
-from .periods import Period
+from .periods import Period, add_months
 from .registry import providers
 from .values import Values, diff
 
@@ -120,7 +119,7 @@ def last_refresh() -> Refresh | None:
 
 def needed_months(period: Period) -> list[date]:
     months = set(period.months) | set(period.previous().months) | set(period.last_year().months)
-    months |= {period.last_month - relativedelta(months=i) for i in range(CHART_MONTHS)}
+    months |= {add_months(period.last_month, -i) for i in range(CHART_MONTHS)}
     return sorted(months)
 
 
@@ -152,6 +151,11 @@ def build_blocks(selection: Selection, *, with_agencies: bool = True, with_chart
     def values(by_month, p):
         return Values(by_month, p, None)
 
+    by_agency = []
+    if with_agencies and not selection.agency and len(selection.agencies) > 1:
+        by_agency = [(a, values(summed(data, [a.pk]), period), selection.for_agency(a)) for a in selection.agencies]
+    months = [add_months(period.last_month, -i) for i in range(CHART_MONTHS - 1, -1, -1)]
+    monthly = {m: values(scope, Period("month", m)) for m in months} if with_charts else {}
     blocks = []
     for provider in providers():
         figures = provider.figures()
@@ -170,26 +174,22 @@ def build_blocks(selection: Selection, *, with_agencies: bool = True, with_chart
             for f in figures
         ]
         block = Block(provider.slug, provider.title, rows)
-        if with_agencies and not selection.agency and len(selection.agencies) > 1:
+        if by_agency:
             block.agency_headers = list(selection.agencies)
-            per_agency = [
-                (a, values(summed(data, [a.pk]), period), selection.for_agency(a)) for a in selection.agencies
-            ]
             for f in figures:
                 cells = []
-                for _agency, v, sel in per_agency:
+                for _agency, v, sel in by_agency:
                     value = f.value(v)
                     cells.append((format_value(value, f.unit), value, f.link(sel) if f.link else ""))
                 block.agency_rows.append((f.label, f.unit, cells))
         if with_charts:
             by_code = {f.code: f for f in figures}
-            months = [period.last_month - relativedelta(months=i) for i in range(CHART_MONTHS - 1, -1, -1)]
             for chart in provider.charts():
                 datasets = []
                 for spec in chart.figures:
                     code, _, kind = spec.partition(":")
                     f = by_code[code]
-                    series = [f.value(values(scope, Period("month", m))) for m in months]
+                    series = [f.value(monthly[m]) for m in months]
                     datasets.append(
                         {
                             "label": f.label,

@@ -23,17 +23,20 @@ from .registry import providers
 # A full refresh covers this many months before the current one: a year view compared with the
 # previous year needs 24, a rolling 12-month chart of last year's period 12 more.
 HISTORY_MONTHS = getattr(settings, "DASHBOARD_HISTORY_MONTHS", 36)
-# An incremental refresh always recomputes the current month and this many before it (late leases,
-# backdated payments), plus every month a ledger entry written since the last refresh falls in.
-RECENT_MONTHS = 2
+# An incremental refresh recomputes the stock figures of the current month and this many before it
+# (late lease entries), and the ledger's from the earliest month a new ledger entry falls in.
+RECENT_MONTHS = 1
 
 
-def refresh_dashboards(*, as_of: date | None = None, full: bool = False, reason: str = "") -> Refresh:
+def refresh_dashboards(
+    *, as_of: date | None = None, full: bool = False, reason: str = "", ledger_only: bool = False
+) -> Refresh:
     """Recompute the monthly figures of every agency and provider, and record the refresh.
 
     Incremental by default: the ledger's figures from the earliest month touched by an entry written
-    since the last refresh, the others (stock, leases) from the current month − RECENT_MONTHS. `full` recomputes
-    HISTORY_MONTHS months. Runs in one transaction: pages keep reading the previous figures until it
+    since the last refresh, the others (stock, leases) from the current month − RECENT_MONTHS.
+    `full` recomputes HISTORY_MONTHS months. `ledger_only` (after a billing run, which changes nothing else) recomputes
+    only the providers fed by the ledger. Runs in one transaction: pages keep reading the previous figures until it
     commits. Two refreshes at once are serialised by a transaction-level advisory lock.
     """
     as_of = as_of or timezone.localdate()
@@ -53,11 +56,11 @@ def refresh_dashboards(*, as_of: date | None = None, full: bool = False, reason:
         if not full:
             windows["recent"] = max(oldest, current - relativedelta(months=RECENT_MONTHS))
             windows["ledger"] = max(oldest, _first_touched_month(last.last_entry_id, current))
-        rows_scanned = _recompute(windows, current, as_of)
+        rows_scanned = _recompute(windows, current, as_of, ledger_only=ledger_only and not full)
         refresh = Refresh.objects.create(
             computed_at=timezone.now(),
             as_of=as_of,
-            first_month=min(windows.values()),
+            first_month=windows["ledger"] if ledger_only and not full else min(windows.values()),
             last_month=current,
             full=full,
             duration_ms=round((time.perf_counter() - started) * 1000),
@@ -70,7 +73,7 @@ def refresh_dashboards(*, as_of: date | None = None, full: bool = False, reason:
 
 def refresh_after_billing(run_id: int | None = None) -> Refresh:
     """To call once a billing run has finished (its entries are committed)."""
-    return refresh_dashboards(reason=f"quittancement {run_id}" if run_id else "quittancement")
+    return refresh_dashboards(reason=f"quittancement {run_id}" if run_id else "quittancement", ledger_only=True)
 
 
 def _first_touched_month(after_id: int, current: date) -> date:
@@ -84,10 +87,12 @@ def _first_touched_month(after_id: int, current: date) -> date:
     return min(month_start(day), current) if day else current
 
 
-def _recompute(windows: dict[str, date], current: date, as_of: date) -> int:
+def _recompute(windows: dict[str, date], current: date, as_of: date, *, ledger_only: bool = False) -> int:
     agency_ids = list(Agency.objects.values_list("id", flat=True))
     scanned = 0
     for provider in providers():
+        if ledger_only and provider.window != "ledger":
+            continue
         months = months_between(windows[provider.window], current)
         values: dict[tuple[int, date, str], Decimal] = defaultdict(Decimal)
         for agency_id, month, key, value, rows in provider.compute(months=months, as_of=as_of):

@@ -19,22 +19,23 @@ class Values:
         self.period = period
         self.last_computed = last_computed
 
+        self.present = [self.by_month[m] for m in period.months if m in self.by_month]
+
     @property
     def available(self) -> bool:
-        return any(m in self.by_month for m in self.period.months)
+        return bool(self.present)
 
     def flow(self, key: str) -> Decimal | None:
-        if not self.available:
+        if not self.present:
             return None
-        return sum((self.by_month.get(m, {}).get(key, ZERO) for m in self.period.months), ZERO)
+        return sum((values.get(key, ZERO) for values in self.present), ZERO)
 
     def stock(self, key: str) -> Decimal | None:
         """The value at the period's last month, or at the last computed month of a period still running."""
-        months = [m for m in self.period.months if m in self.by_month]
-        if not months:
+        if not self.present:
             return None
         # None for a component the month has no row of (a live one never photographed that month).
-        return self.by_month[months[-1]].get(key)
+        return self.present[-1].get(key)
 
 
 def group_rows(rows) -> dict[date, dict[str, Decimal]]:

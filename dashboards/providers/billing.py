@@ -65,7 +65,7 @@ SELECT e.agency_id,
        COUNT(*)
 FROM billing_ledgerentry le
 -- agency join
-WHERE le.posted_on >= %(scan_from)s
+WHERE le.posted_on >= %(scan_from)s AND (le.posted_on >= %(first)s OR le.period >= %(first)s)
 GROUP BY 1, 2, 3
 """
 

@@ -40,8 +40,10 @@ def demo_stock(db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         collect_direct_debits(due_on=date(2026, 12, 5), today=date(2026, 11, 25))
         reject_debit(debit=DirectDebit.objects.order_by("id").first(), code="AM04", rejected_on=date(2026, 12, 10))
-    # The arrears team's daily detection: ageing snapshot and cases.
+    # The arrears team's daily detection: ageing snapshot and cases; the applications and CALEOL demos.
     run_detection(as_of=AS_OF)
+    call_command("seed_applications_demo", allow_production=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_committee_demo", allow_production=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     return AS_OF
 
 

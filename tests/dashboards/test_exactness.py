@@ -5,6 +5,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 
 from billing.models import DirectDebit, LedgerEntry
 from dashboards.models import MonthlyFigure
@@ -123,6 +124,35 @@ def expected_components(months, as_of):
             out[(entry.account.lease.dwelling.building.estate.agency_id, m, "written_off")] += (
                 entry.credit - entry.debit
             )
+    # Applications: open ones today (count, cotation, days since first registration), dated flows.
+    from applications.committee.models import Decision, Offer, Session
+    from applications.models import OPEN_STATUSES, Application
+
+    for app in Application.objects.all():
+        if live in months and app.status in OPEN_STATUSES:
+            out[(app.agency_id, live, "open")] += 1
+            out[(app.agency_id, live, "score_sum")] += app.score
+            out[(app.agency_id, live, "waiting_days")] += (as_of - app.first_registered_on).days
+        if live in months and app.status == "renewal_due":
+            out[(app.agency_id, live, "renewal_due")] += 1
+        for day, key in ((app.first_registered_on, "registered"), (app.cancelled_on, "cancelled")):
+            if day and day <= as_of and day.replace(day=1) in months:
+                out[(app.agency_id, day.replace(day=1), key)] += 1
+    # CALEOL: sessions held, items examined, decisions not corrected later, offers answered.
+    for session in Session.objects.prefetch_related("items"):
+        m = session.held_on.replace(day=1)
+        if session.status in ("closed", "signed") and session.held_on <= as_of and m in months:
+            out[(session.agency_id, m, "sessions")] += 1
+            out[(session.agency_id, m, "examined")] += len(session.items.all())
+    for decision in Decision.objects.select_related("candidature__item__session"):
+        day = timezone.localtime(decision.decided_at).date()
+        if not decision.corrections.exists() and day <= as_of and day.replace(day=1) in months:
+            agency = decision.candidature.item.session.agency_id
+            out[(agency, day.replace(day=1), f"decision_{decision.kind}")] += 1
+    for offer in Offer.objects.select_related("candidature__item__session"):
+        if offer.answered_on and offer.answered_on <= as_of and offer.answered_on.replace(day=1) in months:
+            key = "offers_refused" if offer.status in ("refused", "expired") else "offers_accepted"
+            out[(offer.candidature.item.session.agency_id, offer.answered_on.replace(day=1), key)] += 1
     return out
 
 
@@ -150,6 +180,9 @@ def test_components_and_figures_are_exact(refreshed):
         "overdue",
         "cases_amicable",
         "cases_opened",
+        "open",
+        "registered",
+        "waiting_days",
     ):
         assert any(v for (_a, _m, k), v in expected.items() if k == key), key
     for key, value in actual.items():
@@ -232,7 +265,7 @@ def test_incremental_refresh_matches_a_full_one(refreshed, django_capture_on_com
         idempotency_key="dash-incr",
     )
     incremental = refresh_dashboards(as_of=refreshed.as_of)
-    assert not incremental.full and incremental.first_month == date(2026, 10, 1)  # stock: 2 months back
+    assert not incremental.full and incremental.first_month == date(2026, 11, 1)  # stock: 1 month back
     after_incremental = stored()
     refresh_dashboards(as_of=refreshed.as_of, full=True)
     assert stored() == after_incremental
