@@ -11,10 +11,12 @@ the shown page only.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from applications.eligibility import ceiling
@@ -58,8 +60,47 @@ class Criteria:
 
 
 def occupancy(typology: str) -> tuple[int | None, int | None]:
-    row = TypologyOccupancy.objects.filter(typology=typology).first()
-    return (row.min_persons, row.max_persons) if row else (None, None)
+    def compute():
+        row = TypologyOccupancy.objects.filter(typology=typology).first()
+        return (row.min_persons, row.max_persons) if row else (None, None)
+
+    return cached(("occupancy", typology), compute)
+
+
+# The dated reference tables (resource ceilings, read twice per category by
+# applications.eligibility.ceiling; occupancy; APL scale; thresholds) are kept a minute per
+# process, so that ranking a dwelling does not pay a dozen small reads each time. An edit of those
+# tables shows within a minute.
+PARAMETER_CACHE_SECONDS = 60
+_cache: dict[tuple, tuple[float, object]] = {}
+
+
+def cached(key: tuple, compute):
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < PARAMETER_CACHE_SECONDS:
+        return hit[1]
+    value = compute()
+    _cache[key] = (now, value)
+    return value
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def ceilings_by_category(financing: str, zone: str, top: int, *, on: date) -> dict[int, Decimal]:
+    """{household category: annual ceiling} for categories 1 to `top` (unknown cells left out)."""
+
+    def compute():
+        ceilings = {}
+        for category in range(1, top + 1):
+            found = ceiling(financing, zone, category, on=on)
+            if found is not None:
+                ceilings[category] = found.amount
+        return ceilings
+
+    return cached(("ceilings", financing, zone, top, on), compute)
 
 
 def eligible_applications(dwelling: Dwelling, *, base=None, on: date, cost: DwellingCost | None = None):
@@ -81,11 +122,8 @@ def eligible_applications(dwelling: Dwelling, *, base=None, on: date, cost: Dwel
     if dwelling.financing == Financing.PLI:
         note = "Plafonds PLI non couverts : ressources non filtrées."
     else:
-        top = (max_p or 6) + CATEGORY_MARGIN
-        for category in range(1, max(top, 3) + 1):
-            found = ceiling(dwelling.financing, commune.ceiling_zone, category, on=on)
-            if found is not None:
-                ceilings[category] = found.amount
+        top = max((max_p or 6) + CATEGORY_MARGIN, 3)
+        ceilings = ceilings_by_category(dwelling.financing, commune.ceiling_zone, top, on=on)
         if not ceilings:
             note = f"Aucun plafond {dwelling.financing} connu pour cette zone : aucune demande éligible."
             qs = qs.none()
@@ -131,8 +169,9 @@ def figures_for(applications: list[Application], dwelling: Dwelling, cost: Dwell
         "application_id", "birth_date"
     ):
         births[app_id].append(birth)
-    scales = solv.apl_scales_on(on, dwelling.building.estate.commune.apl_zone)
-    thresholds = solv.thresholds_on(on)
+    zone = dwelling.building.estate.commune.apl_zone
+    scales = cached(("apl", on, zone), lambda: solv.apl_scales_on(on, zone))
+    thresholds = cached(("thresholds", on), lambda: solv.thresholds_on(on))
     return {
         a.pk: solv.solvency(
             rent=cost.rent,
@@ -154,7 +193,11 @@ def rank_candidates(dwelling: Dwelling, *, base=None, on: date, limit: int = DEF
     """The first `limit` eligible applications with their solvency: (candidates, criteria)."""
     cost = dwelling_cost(dwelling)
     qs, criteria = eligible_applications(dwelling, base=base, on=on, cost=cost)
-    applications = list(qs[:limit])
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The OR of per-category ceilings and the wish subqueries make the planner's estimate cross
+        # jit_above_cost on a big table: compiling the query then costs far more than running it.
+        cursor.execute("SET LOCAL jit = off")
+        applications = list(qs[:limit])
     figures = figures_for(applications, dwelling, cost, on=on)
     on_agenda = set(
         Candidature.objects.filter(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from applications.committee import services
+from applications.committee import matching, services
 from applications.committee.models import VotingRight
 from tenancies.models import ChargeType, DwellingCharge
 from tenancies.roles import Role
@@ -16,6 +16,14 @@ from tests.factories import DwellingFactory, UserFactory
 from .factories import ApplicationFactory
 
 TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_parameter_cache():
+    """The matching keeps the dated parameter tables a minute per process: not across tests."""
+    matching.clear_cache()
+    yield
+    matching.clear_cache()
 
 
 @pytest.fixture
