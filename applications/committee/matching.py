@@ -27,6 +27,22 @@ from . import solvency as solv
 from .models import AgendaItem, Candidature, SessionStatus, TypologyOccupancy
 
 DEFAULT_LIMIT = 50
+# What the ranked list and the solvency figures read of an application (not the free texts).
+LIST_FIELDS = (
+    "id",
+    "agency_id",
+    "status",
+    "national_number",
+    "local_number",
+    "first_registered_on",
+    "household_size",
+    "category",
+    "reference_income",
+    "monthly_income",
+    "score",
+    "dalo",
+    "reservataire",
+)
 # Categories above the largest household the typology takes: +1 for a disability or a person
 # alone with dependants (applications.eligibility.household_category).
 CATEGORY_MARGIN = 1
@@ -197,7 +213,7 @@ def rank_candidates(dwelling: Dwelling, *, base=None, on: date, limit: int = DEF
         # The OR of per-category ceilings and the wish subqueries make the planner's estimate cross
         # jit_above_cost on a big table: compiling the query then costs far more than running it.
         cursor.execute("SET LOCAL jit = off")
-        applications = list(qs[:limit])
+        applications = list(qs.only(*LIST_FIELDS)[:limit])
     figures = figures_for(applications, dwelling, cost, on=on)
     on_agenda = set(
         Candidature.objects.filter(
