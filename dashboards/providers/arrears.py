@@ -35,34 +35,34 @@ class ArrearsProvider(Provider):
         first, last = months[0], months[-1]
         if live_month in months:
             sums = {b: Sum(b) for b in ("overdue", *BUCKETS)}
-            for row in ArrearsSnapshot.objects.values(agency=F(ACCOUNT_AGENCY)).annotate(n=Count("pk"), **sums):
+            for row in ArrearsSnapshot.objects.values(ag=F(ACCOUNT_AGENCY)).annotate(n=Count("pk"), **sums):
                 for key in ("overdue", *BUCKETS):
-                    yield row["agency"], live_month, key, row[key] or 0, row["n"] if key == "overdue" else 0
-            cases = ArrearsCase.objects.filter(status__in=OPEN).values(agency=F(CASE_AGENCY), s=F("status"))
+                    yield row["ag"], live_month, key, row[key] or 0, row["n"] if key == "overdue" else 0
+            cases = ArrearsCase.objects.filter(status__in=OPEN).values(ag=F(CASE_AGENCY), s=F("status"))
             for row in cases.annotate(n=Count("pk")):
-                yield row["agency"], live_month, f"cases_{row['s']}", row["n"], row["n"]
+                yield row["ag"], live_month, f"cases_{row['s']}", row["n"], row["n"]
             plans = RepaymentPlan.objects.filter(status__in=PLAN_STATES)
-            for row in plans.values(agency=F(f"case__{CASE_AGENCY}"), s=F("status")).annotate(n=Count("pk")):
-                yield row["agency"], live_month, f"plans_{row['s']}", row["n"], row["n"]
+            for row in plans.values(ag=F(f"case__{CASE_AGENCY}"), s=F("status")).annotate(n=Count("pk")):
+                yield row["ag"], live_month, f"plans_{row['s']}", row["n"], row["n"]
             overdue_reports = CafReport.objects.filter(sent_on__isnull=True, due_by__lt=as_of)
-            for row in overdue_reports.values(agency=F(f"case__{CASE_AGENCY}")).annotate(n=Count("pk")):
-                yield row["agency"], live_month, "caf_overdue", row["n"], row["n"]
+            for row in overdue_reports.values(ag=F(f"case__{CASE_AGENCY}")).annotate(n=Count("pk")):
+                yield row["ag"], live_month, "caf_overdue", row["n"], row["n"]
         end = min(as_of, month_end(last))
         for field, key in (("opened_on", "cases_opened"), ("closed_on", "cases_closed")):
             rows = (
                 ArrearsCase.objects.filter(**{f"{field}__gte": first, f"{field}__lte": end})
-                .values(agency=F(CASE_AGENCY), m=TruncMonth(field))
+                .values(ag=F(CASE_AGENCY), m=TruncMonth(field))
                 .annotate(n=Count("pk"))
             )
             for row in rows:
-                yield row["agency"], row["m"], key, row["n"], row["n"]
+                yield row["ag"], row["m"], key, row["n"], row["n"]
         write_offs = (
             LedgerEntry.objects.filter(kind=EntryKind.WRITE_OFF, posted_on__gte=first, posted_on__lte=end)
-            .values(agency=F("account__lease__dwelling__building__estate__agency"), m=TruncMonth("posted_on"))
+            .values(ag=F("account__lease__dwelling__building__estate__agency"), m=TruncMonth("posted_on"))
             .annotate(total=Sum(F("credit") - F("debit")), n=Count("pk"))
         )
         for row in write_offs:
-            yield row["agency"], row["m"], "written_off", row["total"], row["n"]
+            yield row["ag"], row["m"], "written_off", row["total"], row["n"]
 
     def figures(self):
         def cases_url(ctx, **params):

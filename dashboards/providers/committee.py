@@ -27,13 +27,13 @@ class CommitteeProvider(Provider):
     def compute(self, *, months: list[date], as_of: date):
         first, end = months[0], min(as_of, month_end(months[-1]))
         sessions = Session.objects.filter(status__in=HELD, held_on__gte=first, held_on__lte=end)
-        for row in sessions.values("agency", m=TruncMonth("held_on")).annotate(n=Count("pk")):
-            yield row["agency"], row["m"], "sessions", row["n"], row["n"]
+        for row in sessions.values(ag=F("agency"), m=TruncMonth("held_on")).annotate(n=Count("pk")):
+            yield row["ag"], row["m"], "sessions", row["n"], row["n"]
         items = AgendaItem.objects.filter(
             session__status__in=HELD, session__held_on__gte=first, session__held_on__lte=end
         )
-        for row in items.values(agency=F("session__agency"), m=TruncMonth("session__held_on")).annotate(n=Count("pk")):
-            yield row["agency"], row["m"], "examined", row["n"], row["n"]
+        for row in items.values(ag=F("session__agency"), m=TruncMonth("session__held_on")).annotate(n=Count("pk")):
+            yield row["ag"], row["m"], "examined", row["n"], row["n"]
         decisions = Decision.objects.filter(
             decided_at__date__gte=first, decided_at__date__lte=end, corrections__isnull=True
         )
@@ -41,14 +41,14 @@ class CommitteeProvider(Provider):
             agency=F("candidature__item__session__agency"), m=TruncMonth("decided_at__date"), k=F("kind")
         ).annotate(n=Count("pk"))
         for row in rows:
-            yield row["agency"], row["m"], f"decision_{row['k']}", row["n"], row["n"]
+            yield row["ag"], row["m"], f"decision_{row['k']}", row["n"], row["n"]
         answered = Offer.objects.filter(answered_on__gte=first, answered_on__lte=end)
         rows = answered.values(
             agency=F("candidature__item__session__agency"), m=TruncMonth("answered_on"), s=F("status")
         ).annotate(n=Count("pk"))
         for row in rows:
             key = "offers_refused" if row["s"] in (OfferStatus.REFUSED, OfferStatus.EXPIRED) else "offers_accepted"
-            yield row["agency"], row["m"], key, row["n"], row["n"]
+            yield row["ag"], row["m"], key, row["n"], row["n"]
 
     def figures(self):
         def sessions(ctx):

@@ -30,14 +30,14 @@ class InspectionsProvider(Provider):
         exits = Inspection.objects.filter(kind=InspectionKind.EXIT)
         done = (
             exits.filter(status=InspectionStatus.SIGNED, signed_at__date__gte=first, signed_at__date__lte=end)
-            .values(agency=F(AGENCY), m=TruncMonth("signed_at__date"))
+            .values(ag=F(AGENCY), m=TruncMonth("signed_at__date"))
             .annotate(n=Count("pk"))
         )
         for row in done:
-            yield row["agency"], row["m"], "exit_done", row["n"], row["n"]
+            yield row["ag"], row["m"], "exit_done", row["n"], row["n"]
         refunded = (
             Settlement.objects.filter(refund_paid_on__gte=first, refund_paid_on__lte=end)
-            .values(agency=F(AGENCY), m=TruncMonth("refund_paid_on"))
+            .values(ag=F(AGENCY), m=TruncMonth("refund_paid_on"))
             .annotate(
                 n=Count("pk"),
                 days=Sum(F("refund_paid_on") - F("keys_returned_on")),
@@ -47,21 +47,21 @@ class InspectionsProvider(Provider):
         )
         for row in refunded:
             days = row["days"]
-            yield row["agency"], row["m"], "settled", row["n"], row["n"]
-            yield row["agency"], row["m"], "settle_days", days.days if hasattr(days, "days") else days, 0
-            yield row["agency"], row["m"], "settled_in_time", row["in_time"], 0
-            yield row["agency"], row["m"], "penalties", row["penalties"], 0
+            yield row["ag"], row["m"], "settled", row["n"], row["n"]
+            yield row["ag"], row["m"], "settle_days", days.days if hasattr(days, "days") else days, 0
+            yield row["ag"], row["m"], "settled_in_time", row["in_time"], 0
+            yield row["ag"], row["m"], "penalties", row["penalties"], 0
         if live_month in months:
             pending = exits.filter(status__in=[InspectionStatus.SCHEDULED, InspectionStatus.IN_PROGRESS])
-            for row in pending.values(agency=F(AGENCY)).annotate(n=Count("pk")):
-                yield row["agency"], live_month, "exit_pending", row["n"], row["n"]
+            for row in pending.values(ag=F(AGENCY)).annotate(n=Count("pk")):
+                yield row["ag"], live_month, "exit_pending", row["n"], row["n"]
             open_settlements = Settlement.objects.exclude(status=SettlementStatus.REFUNDED)
-            rows = open_settlements.values(agency=F(AGENCY)).annotate(
+            rows = open_settlements.values(ag=F(AGENCY)).annotate(
                 n=Count("pk"), late=Count("pk", filter=Q(deadline__lt=as_of))
             )
             for row in rows:
-                yield row["agency"], live_month, "settlements_open", row["n"], row["n"]
-                yield row["agency"], live_month, "settlements_late", row["late"], 0
+                yield row["ag"], live_month, "settlements_open", row["n"], row["n"]
+                yield row["ag"], live_month, "settlements_late", row["late"], 0
 
     def figures(self):
         def settlements(ctx):
