@@ -44,6 +44,7 @@ DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/locatif_match_bench"
 PREFIX = "BENCH-"
 SEED = 50_000
 MATCH_DWELLINGS = 20
+REPEAT = 3
 TYPOLOGY_SIZES = {"T1": (1, 2), "T2": (1, 3), "T3": (2, 4), "T4": (3, 6), "T5": (4, 6), "T6": (5, 7)}
 log = pages.log
 
@@ -241,18 +242,25 @@ def measure_matching() -> tuple[float, float, int, float]:
     matching.rank_candidates(dwellings[0], base=base, on=today)  # warm caches
     timings, sql_timings, found = [], [], []
     for dwelling in dwellings:
-        t0 = time.perf_counter()
-        candidates, _criteria, _cost = matching.rank_candidates(dwelling, base=base, on=today)
-        timings.append((time.perf_counter() - t0) * 1000)
+        # Best of REPEAT: the machine is shared, a single timing mostly measures the neighbours.
+        best = float("inf")
+        for _ in range(REPEAT):
+            t0 = time.perf_counter()
+            candidates, _criteria, _cost = matching.rank_candidates(dwelling, base=base, on=today)
+            best = min(best, (time.perf_counter() - t0) * 1000)
+        timings.append(best)
         found.append(len(candidates))
         qs, _criteria = matching.eligible_applications(dwelling, base=base, on=today)
         sql, params = qs[: matching.DEFAULT_LIMIT].query.sql_with_params()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")  # as rank_candidates does
-            t0 = time.perf_counter()
-            cursor.execute(sql, params)
-            cursor.fetchall()
-            sql_timings.append((time.perf_counter() - t0) * 1000)
+        best = float("inf")
+        for _ in range(REPEAT):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")  # as rank_candidates does
+                t0 = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                best = min(best, (time.perf_counter() - t0) * 1000)
+        sql_timings.append(best)
     return _p(timings, 50), _p(timings, 95), int(statistics.mean(found)), _p(sql_timings, 95)
 
 

@@ -14,6 +14,8 @@ from applications.committee.models import Candidature, Offer, Session
 from tenancies.demo import DEFAULT_PASSWORD
 from tenancies.models import Lease
 
+from .conftest import ARTIFACTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -37,6 +39,11 @@ def open_as(chromium, live_server, username):
     return page
 
 
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 def pdf_text(page, url) -> str:
     response = page.request.get(url)
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
@@ -44,7 +51,7 @@ def pdf_text(page, url) -> str:
     return " ".join(text.split())
 
 
-def test_a_caleol_session_from_matching_to_draft_lease(caleol_demo, chromium, live_server, screenshot):
+def test_a_caleol_session_from_matching_to_draft_lease(caleol_demo, chromium, live_server):
     session = Session.objects.get()
     agency = session.agency
     free = committee_demo.pick_dwellings(agency, session.held_on, count=1)
@@ -60,7 +67,7 @@ def test_a_caleol_session_from_matching_to_draft_lease(caleol_demo, chromium, li
     boxes = page.locator("input[name=application]:not([disabled])")
     for i in range(3):
         boxes.nth(i).check()
-    screenshot("caleol-matching")
+    shot(page, "caleol-matching")
     page.get_by_role("button", name="Inscrire à l'ordre du jour").click()
     page.wait_for_url(f"**/caleol/seances/{session.pk}/")
     assert "inscrit à l'ordre du jour avec 3 candidat(s)" in page.content()
@@ -79,7 +86,7 @@ def test_a_caleol_session_from_matching_to_draft_lease(caleol_demo, chromium, li
         page.wait_for_load_state()
         assert f"Vote enregistré pour le logement {dwelling.reference}" in page.content()
         if username == "commission":
-            screenshot("caleol-member-vote")
+            shot(page, "caleol-member-vote")
         page.context.close()
 
     # 3. The president records one decision per candidate, closes the session, signs the minutes.
@@ -106,7 +113,7 @@ def test_a_caleol_session_from_matching_to_draft_lease(caleol_demo, chromium, li
         form.get_by_role("button", name="Enregistrer").click()
         page.wait_for_load_state()
         assert f"Décision enregistrée pour {pseudonym}" in page.content()
-    screenshot("caleol-president")
+    shot(page, "caleol-president")
     page.get_by_role("button", name="Clore la séance").click()
     page.wait_for_load_state()
     page.get_by_role("button", name="Signer le procès-verbal").click()
@@ -129,7 +136,7 @@ def test_a_caleol_session_from_matching_to_draft_lease(caleol_demo, chromium, li
     page.get_by_role("button", name="Enregistrer la réponse").click()
     page.wait_for_load_state()
     assert "projet de bail créé" in page.content()
-    screenshot("caleol-offer-accepted")
+    shot(page, "caleol-offer-accepted")
     offer.refresh_from_db()
     lease = Lease.objects.get(pk=offer.lease_id, dwelling=dwelling)
     assert lease.status == "draft" and lease.rent == dwelling.rent
