@@ -29,7 +29,7 @@ def get_inspection_for_user(user, pk, *, perm: str = VIEW):
 def get_room_for_user(user, pk, *, perm: str = VIEW):
     require_perm(user, perm)
     qs = Room.objects.filter(inspection__in=Inspection.objects.for_user(user)).select_related(
-        "inspection__lease__dwelling"
+        "inspection__lease__dwelling", "inspection__agent"
     )
     return get_object_or_404(qs, pk=pk)
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from tenancies.models import MONEY, AgencyScopedQuerySet, Lease
+from tenancies.models import MONEY, Agency, AgencyScopedQuerySet, Lease
 
 ZERO = Decimal("0.00")
 LEASE_AGENCY = "lease__dwelling__building__estate__agency"
@@ -109,7 +109,9 @@ CONDITION_RANK = {Condition.NEW: 0, Condition.GOOD: 1, Condition.FAIR: 2, Condit
 
 
 class InspectionQuerySet(AgencyScopedQuerySet):
-    agency_lookup = LEASE_AGENCY
+    # Denormalised agency (the lease's, copied at creation): the schedule of a whole agency filters
+    # and sorts on this table alone instead of joining lease, dwelling, building and estate.
+    agency_lookup = "agency"
 
     def open(self):
         return self.filter(status__in=[InspectionStatus.SCHEDULED, InspectionStatus.IN_PROGRESS])
@@ -122,6 +124,7 @@ class Inspection(models.Model):
     """An état des lieux (entry or exit) or a visite conseil, for one lease."""
 
     lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="inspections", verbose_name="bail")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="agence")
     kind = models.CharField("type", max_length=10, choices=InspectionKind.choices)
     status = models.CharField(
         "statut", max_length=12, choices=InspectionStatus.choices, default=InspectionStatus.SCHEDULED
@@ -155,6 +158,7 @@ class Inspection(models.Model):
         ordering = ["-scheduled_at"]
         indexes = [
             models.Index(fields=["scheduled_at"], name="inspection_scheduled"),
+            models.Index(fields=["agency", "scheduled_at"], name="inspection_agency_scheduled"),
             models.Index(fields=["agent", "scheduled_at"], name="inspection_agent_scheduled"),
             models.Index(fields=["status", "scheduled_at"], name="inspection_status_scheduled"),
         ]

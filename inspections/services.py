@@ -189,7 +189,9 @@ def inspection_schedule(*, lease: Lease, kind: str, scheduled_at: datetime, agen
     entry = None
     if kind != InspectionKind.ENTRY:
         entry = live.filter(kind=InspectionKind.ENTRY, status=InspectionStatus.SIGNED).first()
-    inspection = Inspection.objects.create(lease=lease, kind=kind, scheduled_at=scheduled_at, agent=agent, entry=entry)
+    inspection = Inspection.objects.create(
+        lease=lease, agency_id=agency_id, kind=kind, scheduled_at=scheduled_at, agent=agent, entry=entry
+    )
     InspectionTransition.objects.create(inspection=inspection, to_status=InspectionStatus.SCHEDULED, by=by)
     _build_rooms(inspection, entry, lease.starts_on)
     return inspection

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -92,9 +93,18 @@ def _parse_day(text: str | None, default: date) -> date:
         return default
 
 
+DAY_NAMES = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+KIND_LABELS = dict(InspectionKind.choices)
+STATUS_LABELS = dict(InspectionStatus.choices)
+SCHEDULE_PAGE = 100
+
+
 @require_GET
 def schedule(request):
-    """The agents' schedule of visits and EDLs, by day or by week, filtered by agency and agent."""
+    """The agents' schedule of visits and EDLs, by day or by week, filtered by agency and agent.
+
+    Rows are read as values and formatted here: a week of a whole agency is hundreds of rows, and
+    model instances, {% url %} and |date per row cost more than the query (bench/inspections.py)."""
     require_perm(request.user, VIEW)
     today = timezone.localdate()
     day = _parse_day(request.GET.get("jour"), today)
@@ -105,7 +115,6 @@ def schedule(request):
     tz = timezone.get_current_timezone()
     qs = (
         Inspection.objects.for_user(request.user)
-        .with_place()
         .filter(
             scheduled_at__gte=timezone.make_aware(datetime.combine(start, time.min), tz),
             scheduled_at__lt=timezone.make_aware(datetime.combine(end, time.min), tz),
@@ -114,21 +123,50 @@ def schedule(request):
         .order_by("scheduled_at", "id")
     )
     if agency:
-        qs = qs.filter(lease__dwelling__building__estate__agency=agency)
+        qs = qs.filter(agency=agency)
     if agent:
         qs = qs.filter(agent=agent)
-    rows = list(qs[:300])
+    qs = qs.values(
+        "pk",
+        "scheduled_at",
+        "kind",
+        "status",
+        "lease__household_id",
+        "lease__dwelling__reference",
+        "lease__dwelling__building__address",
+        "agent__first_name",
+        "agent__last_name",
+        "agent__username",
+    )
+    page = paginate(request, qs, per_page=SCHEDULE_PAGE)
+    base = reverse("inspections:inspection_detail", args=[0])[: -len("0/")]
+    rows = []
+    for r in page.items:
+        when = timezone.localtime(r["scheduled_at"], tz)
+        rows.append(
+            {
+                "url": f"{base}{r['pk']}/",
+                "when": f"{DAY_NAMES[when.weekday()]} {when:%d/%m %H:%M}",
+                "kind": KIND_LABELS.get(r["kind"], r["kind"]),
+                "status": STATUS_LABELS.get(r["status"], r["status"]),
+                "household": r["lease__household_id"],
+                "dwelling": r["lease__dwelling__reference"],
+                "address": r["lease__dwelling__building__address"],
+                "agent": f"{r['agent__first_name']} {r['agent__last_name']}".strip() or r["agent__username"],
+            }
+        )
     return render(
         request,
         "inspections/schedule.html",
         {
             "rows": rows,
+            "page": page,
             "day": day,
             "start": start,
             "end": end - timedelta(days=1),
             "week": week,
             "previous": (start - timedelta(days=7 if week else 1)).isoformat(),
-            "next": end.isoformat() if not week else (start + timedelta(days=7)).isoformat(),
+            "next": end.isoformat(),
             "agencies": agencies,
             "agents": agents,
             "agency": agency,
@@ -154,7 +192,7 @@ def awaiting_signature(request):
         .order_by("scheduled_at", "id")
     )
     if agency:
-        qs = qs.filter(lease__dwelling__building__estate__agency=agency)
+        qs = qs.filter(agency=agency)
     if agent:
         qs = qs.filter(agent=agent)
     return render(
@@ -479,38 +517,53 @@ def inspection_detail(request, pk):
     )
 
 
-def _room_context(room, *, saved=False, error=None):
+def _room_context(room, *, saved=False, error=None, partial=False):
+    """The room's form context; the htmx partial needs neither the other rooms nor the photos."""
     inspection = room.inspection
-    elements = list(room.elements.order_by("position"))
-    rooms = list(inspection.rooms.order_by("position").values_list("pk", "position", "name"))
-    index = next(i for i, r in enumerate(rooms) if r[0] == room.pk)
-    return {
+    context = {
         "room": room,
         "inspection": inspection,
-        "elements": elements,
+        "has_entry": inspection.entry_id is not None,
+        "elements": list(room.elements.order_by("position")),
         "conditions": Condition.choices,
-        "photos": list(room.photos.order_by("id")),
         "saved": saved,
         "error": error,
-        "previous_room": rooms[index - 1] if index > 0 else None,
-        "next_room": rooms[index + 1] if index + 1 < len(rooms) else None,
-        "position": index + 1,
-        "room_count": len(rooms),
         "frozen": inspection.is_frozen,
     }
+    if partial:
+        return context
+    rooms = list(inspection.rooms.order_by("position").values_list("pk", "position", "name"))
+    index = next(i for i, r in enumerate(rooms) if r[0] == room.pk)
+    context.update(
+        photos=list(room.photos.order_by("id")),
+        previous_room=rooms[index - 1] if index > 0 else None,
+        next_room=rooms[index + 1] if index + 1 < len(rooms) else None,
+        position=index + 1,
+        room_count=len(rooms),
+    )
+    return context
+
+
+def _posted_room(post) -> tuple[dict[int, str], dict[int, str]]:
+    """{element id: condition}, {element id: comment} from the room form's field names."""
+    conditions, comments = {}, {}
+    for key, value in post.items():
+        prefix, _, pk = key.partition("-")
+        if pk.isdigit():
+            if prefix == "condition":
+                conditions[int(pk)] = value
+            elif prefix == "comment":
+                comments[int(pk)] = value
+    return conditions, comments
 
 
 @require_http_methods(["GET", "POST"])
 def room_edit(request, pk):
     """One room on the tablet. POST (htmx) saves this room only and answers the room's form."""
     room = access.get_room_for_user(request.user, pk)
-    room.inspection = access.get_inspection_for_user(request.user, room.inspection_id)
     if request.method == "POST":
         require_perm(request.user, EDIT_INSPECTIONS)
-        conditions, comments = {}, {}
-        for element in room.elements.all():
-            conditions[element.pk] = request.POST.get(f"condition-{element.pk}", "")
-            comments[element.pk] = request.POST.get(f"comment-{element.pk}", "")
+        conditions, comments = _posted_room(request.POST)
         try:
             services.room_save(
                 room=room,
@@ -520,21 +573,24 @@ def room_edit(request, pk):
                 by=request.user,
             )
         except MoveError as exc:
-            context = _room_context(room, error=str(exc))
-            template = "inspections/_room_form.html" if request.htmx else "inspections/room.html"
-            return render(request, template, context, status=400)
-        room.refresh_from_db()
+            if request.htmx:
+                return render(
+                    request,
+                    "inspections/_room_form.html",
+                    _room_context(room, error=str(exc), partial=True),
+                    status=400,
+                )
+            return render(request, "inspections/room.html", _room_context(room, error=str(exc)), status=400)
         if not request.htmx:
             messages.success(request, f"Pièce « {room.name} » enregistrée.")
             return redirect("inspections:room_edit", pk=room.pk)
-        return render(request, "inspections/_room_form.html", _room_context(room, saved=True))
+        return render(request, "inspections/_room_form.html", _room_context(room, saved=True, partial=True))
     return render(request, "inspections/room.html", _room_context(room))
 
 
 @require_POST
 def photo_upload(request, pk):
     room = access.get_room_for_user(request.user, pk, perm=EDIT_INSPECTIONS)
-    room.inspection = access.get_inspection_for_user(request.user, room.inspection_id)
     error = None
     element = None
     element_id = request.POST.get("element")
