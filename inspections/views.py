@@ -126,22 +126,27 @@ def schedule(request):
         qs = qs.filter(agency=agency)
     if agent:
         qs = qs.filter(agent=agent)
-    qs = qs.values(
-        "pk",
-        "scheduled_at",
-        "kind",
-        "status",
-        "lease__household_id",
-        "lease__dwelling__reference",
-        "lease__dwelling__building__address",
-        "agent__first_name",
-        "agent__last_name",
-        "agent__username",
-    )
-    page = paginate(request, qs, per_page=SCHEDULE_PAGE)
+    # Page through ids on the inspection table alone (agency, agent, status and date are its own
+    # columns), then read the joined columns of the ≤ 100 rows shown.
+    page = paginate(request, qs.values_list("pk", flat=True), per_page=SCHEDULE_PAGE)
+    found = {
+        r["pk"]: r
+        for r in Inspection.objects.filter(pk__in=page.items).values(
+            "pk",
+            "scheduled_at",
+            "kind",
+            "status",
+            "lease__household_id",
+            "lease__dwelling__reference",
+            "lease__dwelling__building__address",
+            "agent__first_name",
+            "agent__last_name",
+            "agent__username",
+        )
+    }
     base = reverse("inspections:inspection_detail", args=[0])[: -len("0/")]
     rows = []
-    for r in page.items:
+    for r in (found[pk] for pk in page.items):
         when = timezone.localtime(r["scheduled_at"], tz)
         rows.append(
             {
