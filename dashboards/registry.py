@@ -77,6 +77,12 @@ class Provider:
         return {}
 
 
+def in_agencies(lookup: str, agency_ids: list[int] | None) -> dict:
+    """Filter kwargs restricting a drill-down to these agencies; none when `agency_ids` is None (every
+    agency, for a user who sees them all: the planner then skips the joins up to the agency)."""
+    return {} if agency_ids is None else {f"{lookup}__in": agency_ids}
+
+
 def register(provider: Provider) -> Provider:
     _PROVIDERS[provider.slug] = provider
     return provider

@@ -130,7 +130,8 @@ def detail(request):
     else:
         raise Http404("Chiffre inconnu.")
     title, query, columns = found
-    page = paginate(request, query(selection.agency_ids, selection.period))
+    everything = selection.agency is None and request.user.sees_all_agencies
+    page = paginate(request, query(None if everything else selection.agency_ids, selection.period))
     rows = [[exports.cell(item, attr, kind) for _label, attr, kind in columns] for item in page.items]
     return render(
         request,

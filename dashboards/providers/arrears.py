@@ -19,7 +19,7 @@ from arrears.models import ArrearsCase, ArrearsSnapshot, CafReport, CaseStatus, 
 from billing.models import EntryKind, LedgerEntry
 
 from ..periods import month_end
-from ..registry import Chart, Figure, Provider, register
+from ..registry import Chart, Figure, Provider, in_agencies, register
 from ..values import ratio
 
 ACCOUNT_AGENCY = "account__lease__dwelling__building__estate__agency"
@@ -145,7 +145,7 @@ class ArrearsProvider(Provider):
         def written_off(agency_ids, period):
             return (
                 LedgerEntry.objects.filter(
-                    account__lease__dwelling__building__estate__agency__in=agency_ids,
+                    **in_agencies("account__lease__dwelling__building__estate__agency", agency_ids),
                     kind=EntryKind.WRITE_OFF,
                     posted_on__gte=period.start,
                     posted_on__lte=period.end,

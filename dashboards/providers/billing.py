@@ -27,7 +27,7 @@ from django.urls import reverse
 from billing.models import Account, DirectDebit, DirectDebitStatus, EntryKind, LedgerEntry
 
 from ..periods import month_end
-from ..registry import Chart, Figure, Provider, register
+from ..registry import Chart, Figure, Provider, in_agencies, register
 from ..values import diff, ratio
 
 BILLED_KINDS = (
@@ -254,7 +254,9 @@ class BillingProvider(Provider):
     def drilldowns(self):
         def entries(kinds=None, payments=False, by_period=False):
             def query(agency_ids, period):
-                qs = LedgerEntry.objects.filter(account__lease__dwelling__building__estate__agency__in=agency_ids)
+                qs = LedgerEntry.objects.filter(
+                    **in_agencies("account__lease__dwelling__building__estate__agency", agency_ids)
+                )
                 if payments:
                     qs = qs.filter(kind=EntryKind.PAYMENT) | qs.filter(kind=EntryKind.REVERSAL, payment__isnull=False)
                     qs = qs.filter(posted_on__gte=period.start, posted_on__lte=period.end)
@@ -269,7 +271,9 @@ class BillingProvider(Provider):
 
         def outstanding(agency_ids, period):
             return (
-                Account.objects.filter(lease__dwelling__building__estate__agency__in=agency_ids, balance__gt=0)
+                Account.objects.filter(
+                    **in_agencies("lease__dwelling__building__estate__agency", agency_ids), balance__gt=0
+                )
                 .select_related("lease")
                 .order_by("-balance", "id")
             )
@@ -277,7 +281,7 @@ class BillingProvider(Provider):
         def rejected(agency_ids, period):
             return (
                 DirectDebit.objects.filter(
-                    mandate__account__lease__dwelling__building__estate__agency__in=agency_ids,
+                    **in_agencies("mandate__account__lease__dwelling__building__estate__agency", agency_ids),
                     status=DirectDebitStatus.REJECTED,
                     rejected_on__gte=period.start,
                     rejected_on__lte=period.end,

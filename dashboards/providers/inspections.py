@@ -17,7 +17,7 @@ from django.urls import reverse
 from inspections.models import Inspection, InspectionKind, InspectionStatus, Settlement, SettlementStatus
 
 from ..periods import month_end
-from ..registry import Figure, Provider, register
+from ..registry import Figure, Provider, in_agencies, register
 from ..values import ratio
 
 AGENCY = "lease__dwelling__building__estate__agency"
@@ -132,7 +132,7 @@ class InspectionsProvider(Provider):
         def done(agency_ids, period):
             return (
                 Inspection.objects.filter(
-                    lease__dwelling__building__estate__agency__in=agency_ids,
+                    **in_agencies("lease__dwelling__building__estate__agency", agency_ids),
                     kind=InspectionKind.EXIT,
                     status=InspectionStatus.SIGNED,
                     signed_at__date__gte=period.start,

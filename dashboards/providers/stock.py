@@ -23,7 +23,7 @@ from django.urls import reverse
 from tenancies.models import DwellingStatus, Lease, LeaseStatus
 
 from ..periods import month_end
-from ..registry import Chart, Figure, Provider, register
+from ..registry import Chart, Figure, Provider, in_agencies, register
 from ..values import ratio
 
 STATUSES = [s.value for s in DwellingStatus]
@@ -245,7 +245,7 @@ class StockProvider(Provider):
             )
             return (
                 Lease.objects.filter(
-                    dwelling__building__estate__agency__in=agency_ids,
+                    **in_agencies("dwelling__building__estate__agency", agency_ids),
                     starts_on__gte=period.start,
                     starts_on__lte=period.end,
                 )
@@ -258,7 +258,7 @@ class StockProvider(Provider):
         def departures(agency_ids, period):
             return (
                 Lease.objects.filter(
-                    dwelling__building__estate__agency__in=agency_ids,
+                    **in_agencies("dwelling__building__estate__agency", agency_ids),
                     status=LeaseStatus.ENDED,
                     ends_on__gte=period.start,
                     ends_on__lte=period.end,
