@@ -666,7 +666,14 @@ def renewals_run(*, as_of: date | None = None, by=None) -> RenewalRun:
             on=as_of,
         )
         result.cancelled += 1
-    result.rescored = cotation.rescore_all(as_of=as_of, cause="Recalcul quotidien (ancienneté)")
+    # A grid version published in advance comes into force today: its own cause in the score history.
+    for grid in CotationGrid.objects.filter(valid_from=as_of).order_by("agency_id"):
+        result.rescored += cotation.rescore(
+            agency_id=grid.agency_id,
+            as_of=as_of,
+            cause=f"Entrée en vigueur de la grille de cotation (version {grid.version})",
+        )
+    result.rescored += cotation.rescore_all(as_of=as_of, cause="Recalcul quotidien (ancienneté)")
     return result
 
 

@@ -67,3 +67,27 @@ def test_command_runs_the_same_service(world):
     out = StringIO()
     call_command("applications_renewals", "--date", "2026-02-10", stdout=out)
     assert "1 avis de renouvellement" in out.getvalue()
+
+
+def test_a_grid_published_in_advance_rescores_on_its_first_day(world):
+    from applications.cotation import score_breakdown
+    from applications.services import CriterionData
+
+    from .factories import make_grid
+
+    agency = world["A"].agency
+    make_grid(agency, valid_from=date(2026, 1, 1))
+    app = make_application(agency, on=date(2026, 3, 2))
+    assert app.score == 30
+    make_grid(
+        agency,
+        valid_from=date(2026, 4, 1),
+        criteria=[CriterionData("heberge", "Hébergé", "housing_situation", 45, "hosted")],
+        today=date(2026, 3, 10),
+    )
+    app.refresh_from_db()
+    assert app.score == 30  # not in force yet
+    renewals_run(as_of=date(2026, 4, 1))
+    app.refresh_from_db()
+    assert app.score == 45 == score_breakdown(app, as_of=date(2026, 4, 1)).total
+    assert app.score_changes.first().cause == "Entrée en vigueur de la grille de cotation (version 2)"
