@@ -358,11 +358,15 @@ def run_detection(*, as_of: date) -> DetectionReport:
 
         cursor.execute(
             f"""
-            INSERT INTO arrears_arrearscase (account_id, lease_id, status, opened_on, reopen_count, debt_at_opening,
-                ladder_position, next_action, next_deadline, priority)
-            SELECT q.account_id, a.lease_id, 'amicable', %(as_of)s, 0, q.in_arrears, 0, %(next_action)s,
+            INSERT INTO arrears_arrearscase (account_id, lease_id, agency_id, status, opened_on, reopen_count,
+                debt_at_opening, ladder_position, next_action, next_deadline, priority)
+            SELECT q.account_id, a.lease_id, es.agency_id, 'amicable', %(as_of)s, 0, q.in_arrears, 0, %(next_action)s,
                    %(next_deadline)s, 0
             FROM ({qualifying}) q JOIN billing_account a ON a.id = q.account_id
+            JOIN tenancies_lease l ON l.id = a.lease_id
+            JOIN tenancies_dwelling d ON d.id = l.dwelling_id
+            JOIN tenancies_building b ON b.id = d.building_id
+            JOIN tenancies_estate es ON es.id = b.estate_id
             RETURNING id, debt_at_opening
             """,  # noqa: S608
             {**params, "next_action": next_action, "next_deadline": next_deadline},

@@ -13,7 +13,7 @@ from .models import CafOutcome, CaseStatus, EventKind, FslDecision, LitigationKi
 
 class QueueFilter(django_filters.FilterSet):
     agency = django_filters.ModelChoiceFilter(
-        label="Agence", field_name="lease__dwelling__building__estate__agency", queryset=_agencies, empty_label="Toutes"
+        label="Agence", field_name="agency", queryset=_agencies, empty_label="Toutes"
     )
     status = django_filters.ChoiceFilter(label="Phase", choices=CaseStatus.choices, empty_label="Dossiers ouverts")
     step = django_filters.ChoiceFilter(

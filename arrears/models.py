@@ -125,7 +125,8 @@ CASE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class CaseQuerySet(AgencyScopedQuerySet):
-    agency_lookup = "lease__dwelling__building__estate__agency"
+    # The agency is copied on the case so that the work queue filters and sorts on one table.
+    agency_lookup = "agency"
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -134,6 +135,9 @@ class CaseQuerySet(AgencyScopedQuerySet):
 class ArrearsCase(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="arrears_cases")
     lease = models.ForeignKey(Lease, on_delete=models.PROTECT, related_name="arrears_cases", verbose_name="bail")
+    agency = models.ForeignKey(
+        "tenancies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name="agence", null=True
+    )
     status = models.CharField("statut", max_length=12, choices=CaseStatus.choices, default=CaseStatus.AMICABLE)
     opened_on = models.DateField("ouvert le")
     closed_on = models.DateField("soldé le", null=True, blank=True)
@@ -164,11 +168,21 @@ class ArrearsCase(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-priority", "id"], name="case_queue"),
+            models.Index(fields=["agency", "status", "-priority", "id"], name="case_agency_queue"),
             models.Index(fields=["account", "-opened_on"], name="case_account"),
         ]
 
     def __str__(self):
         return f"Dossier d'impayé n° {self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self.agency_id is None:
+            self.agency_id = (
+                Lease.objects.filter(pk=self.lease_id)
+                .values_list("dwelling__building__estate__agency", flat=True)
+                .get()
+            )
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("arrears:case_detail", args=[self.pk])

@@ -41,7 +41,7 @@ def queue(request):
     if not (filterset.is_bound and filterset.form.is_valid() and filterset.form.cleaned_data.get("status")):
         qs = qs.filter(status__in=OPEN_STATUSES)
     qs = (
-        qs.select_related("account__arrears", "lease__dwelling__building__estate__agency", "lease__household")
+        qs.select_related("account__arrears", "agency", "lease__household")
         .prefetch_related("lease__household__people")
         .order_by("-priority", "next_deadline", "id")
     )
