@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from tenancies.models import MONEY, AgencyScopedQuerySet, AplZone, ChargeType, Lease
 
@@ -224,6 +225,8 @@ class HousingBenefit(models.Model):
 
     objects = BenefitQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "aide au logement"
         ordering = ["lease", "-valid_from"]
@@ -249,6 +252,8 @@ class SlsCharge(models.Model):
     reason = models.CharField("motif", max_length=255, blank=True)
 
     objects = BenefitQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "supplément de loyer de solidarité"
@@ -492,6 +497,8 @@ class BankStatementLine(models.Model):
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     note = models.CharField("note", max_length=255, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["statement", "line_no"]
         constraints = [models.UniqueConstraint(fields=["statement", "line_no"], name="bank_line_unique")]
@@ -537,6 +544,8 @@ class CafStatementLine(models.Model):
     status = models.CharField("statut", max_length=10, choices=ImportLineStatus.choices)
     note = models.CharField("note", max_length=255, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["statement", "line_no"]
         constraints = [models.UniqueConstraint(fields=["statement", "line_no"], name="caf_line_unique")]
@@ -558,6 +567,8 @@ class SepaMandate(models.Model):
     # FRST until a first debit has been collected, RCUR afterwards.
     first_collected_on = models.DateField("premier prélèvement le", null=True, blank=True)
     revoked_on = models.DateField("révoqué le", null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "mandat de prélèvement SEPA"
@@ -610,6 +621,8 @@ class DirectDebit(models.Model):
     reject_code = models.CharField("code rejet", max_length=4, blank=True)
     rejected_on = models.DateField("rejeté le", null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "prélèvement"
         constraints = [models.UniqueConstraint(fields=["run", "mandate"], name="one_debit_per_mandate_per_run")]
@@ -656,6 +669,8 @@ class RentRevisionLine(models.Model):
     old_rent = models.DecimalField(**MONEY)
     new_rent = models.DecimalField(**MONEY)
     capped_by_convention = models.BooleanField(default=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["revision", "lease"], name="revision_line_unique")]
@@ -713,6 +728,8 @@ class RegularisationLine(models.Model):
     actual_share = models.DecimalField("quote-part réelle", **MONEY)
     provisions_billed = models.DecimalField("provisions appelées", **MONEY)
     balance = models.DecimalField("solde", **MONEY)  # positive: owed by the tenant
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -778,6 +795,8 @@ class SlsSurvey(models.Model):
     excess_pct = models.DecimalField("dépassement (%)", max_digits=7, decimal_places=2, null=True, blank=True)
     monthly_sls = models.DecimalField("SLS mensuel", null=True, blank=True, **MONEY)
     reason = models.CharField("motif", max_length=255, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "enquête SLS"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
@@ -34,7 +35,15 @@ def static_path(url: str) -> str | None:
     if posixpath.normpath(relative) != relative:
         return None
     found = finders.find(relative)
-    return found if isinstance(found, str) else None
+    if isinstance(found, str):
+        return found
+    # In production {% static %} gives the manifest's hashed name (css/pdf.<hash>.css), which only
+    # exists in STATIC_ROOT after collectstatic: accept it there, and only there.
+    root = Path(settings.STATIC_ROOT).resolve()
+    candidate = (root / relative).resolve()
+    if candidate.is_file() and candidate.is_relative_to(root):
+        return str(candidate)
+    return None
 
 
 class StaticOnlyFetcher(URLFetcher):

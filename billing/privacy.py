@@ -59,18 +59,15 @@ PERSONAL_DATA = {
         },
         "retention": "tenant_file",
         "subject": "lease__household__people",
-        "history": "pending_simple_history",
     },
     "slscharge": {
         "fields": {"monthly_amount": "financial", "reason": "free_text"},
         "retention": "tenant_file",
         "subject": "lease__household__people",
-        "history": "pending_simple_history",
     },
     "bankstatementline": {
         "fields": {"label": "free_text", "reference": "free_text", "amount": "financial", "note": "free_text"},
         "retention": "accounting",
-        "history": "pending_simple_history",
     },
     "cafstatementline": {
         "fields": {
@@ -82,13 +79,11 @@ PERSONAL_DATA = {
         },
         "retention": "accounting",
         "subject": "lease__household__people",
-        "history": "pending_simple_history",
     },
     "sepamandate": {
         "fields": {"rum": "identifier", "debtor_name": "identity", "iban": "financial", "bic": "financial"},
         "retention": "tenant_file",
         "subject": TENANT,
-        "history": "pending_simple_history",
     },
     "directdebitrun": {
         "fields": {"xml": "financial"},  # the pain.008 file names debtors and their IBANs
@@ -99,19 +94,16 @@ PERSONAL_DATA = {
         "fields": {"amount": "financial", "reject_code": "financial"},
         "retention": "accounting",
         "subject": "mandate__account__lease__household__people",
-        "history": "pending_simple_history",
     },
     "rentrevisionline": {
         "fields": {"old_rent": "financial", "new_rent": "financial"},
         "retention": "tenant_file",
         "subject": "lease__household__people",
-        "history": "pending_simple_history",
     },
     "regularisationline": {
         "fields": {"actual_share": "financial", "provisions_billed": "financial", "balance": "financial"},
         "retention": "tenant_file",
         "subject": "lease__household__people",
-        "history": "pending_simple_history",
     },
     "slssurvey": {
         "fields": {
@@ -124,7 +116,6 @@ PERSONAL_DATA = {
         },
         "retention": "survey",
         "subject": "lease__household__people",
-        "history": "pending_simple_history",
     },
 }
 

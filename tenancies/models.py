@@ -63,6 +63,9 @@ class User(AbstractUser):
 
     agencies = models.ManyToManyField(Agency, blank=True, related_name="staff", verbose_name="agences")
 
+    # Who changed a role or a territory, and when (issue 8); never the password hash.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=["groups", "agencies"])
+
     class Meta:
         verbose_name = "utilisateur"
 

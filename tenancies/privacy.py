@@ -57,7 +57,6 @@ PERSONAL_DATA = {
     "user": {
         "fields": {"username": "identity", "first_name": "identity", "last_name": "identity", "email": "contact"},
         "retention": "staff_account",
-        "history": "pending_simple_history",
     },
     "person": {
         "fields": {

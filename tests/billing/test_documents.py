@@ -157,6 +157,19 @@ def test_fetcher_serves_our_static_files_only():
             fetcher.fetch(url)
 
 
+def test_fetcher_serves_hashed_names_collected_in_static_root(settings, tmp_path):
+    # Production: {% static %} gives the manifest's hashed name, present only in STATIC_ROOT.
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "pdf.0123abcd.css").write_text("body { color: black }")
+    (tmp_path.parent / "outside.css").write_text("x")
+    settings.STATIC_ROOT = str(tmp_path)
+    fetcher = pdf.StaticOnlyFetcher()
+    assert b"color: black" in fetcher.fetch("file:///static/css/pdf.0123abcd.css").read()
+    for url in ("file:///static/css/missing.css", "file:///static/../outside.css"):
+        with pytest.raises(ValueError, match="Ressource refusée"):
+            fetcher.fetch(url)
+
+
 def test_an_external_image_in_a_template_is_refused_without_any_connection(no_network, fetched):
     """The second wall: even real markup pointing outside fetches nothing."""
     html = '<html><body><p>Bonjour</p><img src="http://127.0.0.1:9/x"><img src="/etc/passwd"></body></html>'
