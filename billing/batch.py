@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import current_app
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -371,6 +372,12 @@ def finalize_run(run_id: int) -> bool:
         run.status = RunStatus.DONE
         run.finished_at = timezone.now()
         run.save()
+        # The dashboards read the ledger through a snapshot: queue its refresh, by task name so
+        # that billing imports nothing from the app above it. In eager mode (tests, a machine
+        # without Redis) the nightly refresh or `manage.py refresh_dashboards` does it instead.
+        follow_up = current_app.tasks.get("dashboards.refresh_after_billing")
+        if follow_up is not None and not settings.CELERY_TASK_ALWAYS_EAGER:
+            transaction.on_commit(lambda: follow_up.delay(run_id))
         return True
 
 

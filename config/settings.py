@@ -269,6 +269,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "tenancies.tasks.purge_personal_data",
         "schedule": crontab(minute=30, hour=3),
     },
+    "dashboards-nightly": {"task": "dashboards.refresh", "schedule": crontab(minute=45, hour=3)},
+    "arrears-detection": {"task": "arrears.tasks.detect_arrears", "schedule": crontab(minute=30, hour=4)},
+    "arrears-plan-check": {"task": "arrears.tasks.check_repayment_plans", "schedule": crontab(minute=0, hour=5)},
+    "application-renewals": {
+        "task": "applications.tasks.run_application_renewals",
+        "schedule": crontab(minute=30, hour=5),
+    },
+    "committee-offers-follow-up": {"task": "committee.offers_follow_up", "schedule": crontab(minute=15, hour=6)},
+    "daily-move-out-report": {
+        "task": "inspections.tasks.daily_move_out_report",
+        "schedule": crontab(minute=30, hour=6),
+    },
 }
 
 # SEPA direct debit: the landlord's creditor identity (ICS from the Banque de France) and the fee
