@@ -169,6 +169,11 @@ class ArrearsCase(models.Model):
         indexes = [
             models.Index(fields=["status", "-priority", "id"], name="case_queue"),
             models.Index(fields=["agency", "status", "-priority", "id"], name="case_agency_queue"),
+            # The default work queue (open cases, by priority): read in index order, stopped at one page.
+            models.Index(
+                fields=["agency", "-priority", "id"], name="case_open_agency_queue", condition=~Q(status="closed")
+            ),
+            models.Index(fields=["-priority", "id"], name="case_open_queue", condition=~Q(status="closed")),
             models.Index(fields=["account", "-opened_on"], name="case_account"),
         ]
 

@@ -22,10 +22,10 @@ from . import access, documents, forms, services
 from .detection import ladder_on
 from .models import (
     LITIGATION_ORDER,
-    OPEN_STATUSES,
     ArrearsCase,
     ArrearsSnapshot,
     CafReport,
+    CaseStatus,
     FslApplication,
     LitigationKind,
     RepaymentPlan,
@@ -39,11 +39,11 @@ def queue(request):
     filterset = filtered(request, forms.QueueFilter, cases)
     qs = filterset.qs
     if not (filterset.is_bound and filterset.form.is_valid() and filterset.form.cleaned_data.get("status")):
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        qs = qs.exclude(status=CaseStatus.CLOSED)
     qs = (
         qs.select_related("account__arrears", "agency", "lease__household")
         .prefetch_related("lease__household__people")
-        .order_by("-priority", "next_deadline", "id")
+        .order_by("-priority", "id")
     )
     return render(
         request,
