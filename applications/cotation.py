@@ -112,7 +112,7 @@ def score_breakdown(application: Application, *, as_of: date | None = None) -> B
         JOIN f ON f.application_id = a.id
         CROSS JOIN applications_cotationcriterion c
         WHERE a.id = %(id)s AND c.grid_id = %(grid)s
-    """  # noqa: S608 - fixed SQL fragments; every value is a parameter
+    """  # noqa: S608  # nosec B608 - fixed SQL fragments; every value is a parameter
     with connection.cursor() as cursor:
         cursor.execute(sql, {"id": application.pk, "grid": grid.pk, "as_of": as_of})
         points = dict(cursor.fetchall())
@@ -159,7 +159,7 @@ def rescore(
             RETURNING 1
         )
         SELECT count(*) FROM logged
-    """  # noqa: S608 - fixed SQL fragments; every value is a parameter
+    """  # noqa: S608  # nosec B608 - fixed SQL fragments; every value is a parameter
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]

@@ -462,7 +462,7 @@ def duplicate_pairs(ids: list[int] | None = None) -> list[tuple[int, int]]:
         where = "p1.application_id = ANY(%(ids)s)"
         params["ids"] = list(ids)
     with connection.cursor() as cursor:
-        cursor.execute(_PAIRS_SQL.format(where=where), params)
+        cursor.execute(_PAIRS_SQL.format(where=where), params)  # lint: allow raw-sql-format - fixed fragments
         return cursor.fetchall()
 
 

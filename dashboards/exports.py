@@ -11,7 +11,7 @@ import io
 import zipfile
 from datetime import date
 from decimal import Decimal
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 - escaping only, nothing is parsed
 
 from django.urls import reverse
 from django.utils import timezone

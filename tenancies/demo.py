@@ -53,7 +53,7 @@ from .services import default_commandement_delay, next_lease_numbers
 
 SEED = 2026
 DEFAULT_DWELLINGS = 1500
-DEFAULT_PASSWORD = "Locatif-Demo-2026"  # noqa: S105 - public demo password, printed by the command
+DEFAULT_PASSWORD = "Locatif-Demo-2026"  # noqa: S105  # nosec B105 - public demo password, printed by the command
 DEMO_URL = "http://127.0.0.1:8000/"
 
 # The demo's "today": fixed so that the data is reproducible (notices end 1-3 months after it).
@@ -1025,4 +1025,4 @@ def analyze() -> None:
         )
     ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(tables))
+        cursor.execute("ANALYZE " + ", ".join(tables))  # lint: allow raw-sql-format - our own table names
