@@ -141,11 +141,11 @@ _CANDIDATE_ITEMS = ITEMS_CTE.format(
 SNAPSHOT_SQL = "WITH " + CANDIDATES_CTE + _CANDIDATE_ITEMS + SNAPSHOT_TAIL  # noqa: S608 - constant fragments
 
 STATEMENT_SQL = (
-    "WITH "
+    "WITH "  # nosec B608 - constant fragments
     + _items_sql(0)
     + """
 SELECT due_on, label, amount, owed FROM owed WHERE owed > 0 ORDER BY due_on, src, seq
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608 - constant fragments
 )
 
 # Priority in the chargé's queue: 1 point per 10 € in arrears (at most 500), 1 per day of age of
@@ -201,9 +201,11 @@ def outstanding_items(account_id: int, as_of: date) -> list[StatementItem]:
 def refresh_priority(*, as_of: date, case_ids: list[int] | None = None) -> None:
     with connection.cursor() as cursor:
         if case_ids is None:
-            cursor.execute(PRIORITY_SQL.format(filter=""), {"as_of": as_of})
+            cursor.execute(PRIORITY_SQL.format(filter=""), {"as_of": as_of})  # lint: allow raw-sql-format - constant
         else:
-            cursor.execute(PRIORITY_SQL.format(filter="AND c.id = ANY(%(ids)s)"), {"as_of": as_of, "ids": case_ids})
+            cursor.execute(  # lint: allow raw-sql-format - a constant filter; the ids are a parameter
+                PRIORITY_SQL.format(filter="AND c.id = ANY(%(ids)s)"), {"as_of": as_of, "ids": case_ids}
+            )
 
 
 @dataclass
@@ -228,11 +230,11 @@ def _history(cursor, case_ids: list[int], history_type: str, reason: str) -> Non
     )
     columns = [row[0] for row in cursor.fetchall()]
     names = ", ".join(columns)
-    cursor.execute(  # column names read from the catalogue
+    cursor.execute(  # lint: allow raw-sql-format - column names read from the catalogue
         f"""
         INSERT INTO arrears_historicalarrearscase ({names}, history_date, history_change_reason, history_type)
         SELECT {names}, now(), %s, %s FROM arrears_arrearscase WHERE id = ANY(%s)
-        """,  # noqa: S608
+        """,  # noqa: S608  # nosec B608 - column names read from the catalogue
         [reason, history_type, case_ids],
     )
 
@@ -326,7 +328,7 @@ def run_detection(*, as_of: date) -> DetectionReport:
                               WHERE c.account_id = s.account_id AND c.status <> 'closed')
         """
         # Reopen the latest closed case of the account.
-        cursor.execute(
+        cursor.execute(  # lint: allow raw-sql-format - qualifying is a constant fragment
             f"""
             WITH q AS ({qualifying}),
             latest AS (
@@ -340,7 +342,7 @@ def run_detection(*, as_of: date) -> DetectionReport:
                 suspended_on = NULL
             FROM latest WHERE latest.id = c.id
             RETURNING c.id, latest.in_arrears
-            """,  # noqa: S608
+            """,  # noqa: S608  # nosec B608 - qualifying is a constant fragment
             {**params, "next_action": next_action, "next_deadline": next_deadline},
         )
         reopened = cursor.fetchall()
@@ -356,7 +358,7 @@ def run_detection(*, as_of: date) -> DetectionReport:
             text="Dossier rouvert par la détection : impayé de {amount} €.",
         )
 
-        cursor.execute(
+        cursor.execute(  # lint: allow raw-sql-format - qualifying is a constant fragment
             f"""
             INSERT INTO arrears_arrearscase (account_id, lease_id, agency_id, status, opened_on, reopen_count,
                 debt_at_opening, ladder_position, next_action, next_deadline, priority)
@@ -368,7 +370,7 @@ def run_detection(*, as_of: date) -> DetectionReport:
             JOIN tenancies_building b ON b.id = d.building_id
             JOIN tenancies_estate es ON es.id = b.estate_id
             RETURNING id, debt_at_opening
-            """,  # noqa: S608
+            """,  # noqa: S608  # nosec B608 - qualifying is a constant fragment
             {**params, "next_action": next_action, "next_deadline": next_deadline},
         )
         opened = cursor.fetchall()
