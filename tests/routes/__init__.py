@@ -34,3 +34,14 @@ def load():
         if hasattr(module, "make_objects"):
             makers.append(module.make_objects)
     return routes, makers
+
+
+def makers_by_route() -> dict:
+    """URL name -> the make_objects of the module declaring it (absent when it has none), so that a
+    test builds only its own area's objects instead of every area's."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "make_objects"):
+            found.update(dict.fromkeys(module.ROUTES, module.make_objects))
+    return found
