@@ -3,6 +3,7 @@ case went to court, tenant-file records otherwise; the ledger side is accounting
 
 PERSONAL_DATA = {
     "arrearssnapshot": {
+        "history": "derived:billing.account",
         "fields": {"balance": "financial", "overdue": "financial", "in_arrears": "financial"},
         "retention": "tenant_file",
     },
@@ -10,14 +11,18 @@ PERSONAL_DATA = {
         "fields": {"debt_at_opening": "financial", "next_action": "free_text", "suspended_on": "social"},
         "retention": "litigation",
     },
-    "casetransition": {"fields": {"reason": "free_text"}, "retention": "litigation"},
+    "casetransition": {"history": "audit_record", "fields": {"reason": "free_text"}, "retention": "litigation"},
     "caseevent": {"fields": {"text": "free_text"}, "retention": "litigation"},
     "amicablestepdone": {"fields": {"debt": "financial"}, "retention": "tenant_file"},
     "repaymentplan": {
         "fields": {"debt": "financial", "monthly_instalment": "financial", "monthly_rent": "financial"},
         "retention": "tenant_file",
     },
-    "planinstalment": {"fields": {"amount": "financial"}, "retention": "tenant_file"},
+    "planinstalment": {
+        "history": "derived:arrears.repaymentplan",
+        "fields": {"amount": "financial"},
+        "retention": "tenant_file",
+    },
     "cafreport": {"fields": {"debt": "financial", "outcome": "social"}, "retention": "tenant_file"},
     "fslapplication": {
         "fields": {"requested_amount": "financial", "granted_amount": "financial", "decision": "social"},

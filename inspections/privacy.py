@@ -23,7 +23,11 @@ PERSONAL_DATA = {
     "room": {"fields": {"comment": "free_text"}, "retention": "tenant_file"},
     "element": {"fields": {"comment": "free_text", "entry_comment": "free_text"}, "retention": "tenant_file"},
     # Photos of the tenant's home (may show belongings or people).
-    "photo": {"fields": {"image": "free_text", "thumbnail": "free_text"}, "retention": "tenant_file"},
+    "photo": {
+        "history": "audit_record",
+        "fields": {"image": "free_text", "thumbnail": "free_text"},
+        "retention": "tenant_file",
+    },
     "addendum": {"fields": {"text": "free_text"}, "retention": "tenant_file"},
     # The reason of a reduced notice may reveal health, job loss or RSA/AAH.
     "notice": {"fields": {"reason": "social", "received_on": "social"}, "retention": "tenant_file"},

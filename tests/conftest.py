@@ -1,5 +1,7 @@
 """Personas and a two-agency world shared by the whole suite."""
 
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,6 +25,74 @@ from .factories import (
     PersonFactory,
     UserFactory,
 )
+
+# --- Reference data after a flush ---------------------------------------------------------------
+
+LOCAL_APPS = {"tenancies", "billing", "applications", "committee", "inspections", "arrears", "dashboards"}
+
+
+def reload_reference_data():
+    """Re-run the data migrations of our apps (reference lists, dated figures, legal delays).
+
+    A transactional test (live server, Chromium) ends with a flush that empties every table,
+    including what the data migrations loaded; the next transactional test needs them back."""
+    from django.apps import apps as global_apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    loader = MigrationLoader(connection)
+    seen = set()
+    with connection.schema_editor() as schema_editor:
+        for leaf in sorted(loader.graph.leaf_nodes()):
+            for key in loader.graph.forwards_plan(leaf):
+                if key in seen or key[0] not in LOCAL_APPS:
+                    continue
+                seen.add(key)
+                for operation in loader.graph.nodes[key].operations:
+                    if isinstance(operation, RunPython):
+                        operation.code(global_apps, schema_editor)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        if not ChargeType.objects.exists():
+            reload_reference_data()
+
+
+# --- Chromium (Debian's package, driven by Playwright; never `playwright install`) ---------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One browser for the whole run: Playwright's sync API allows one running instance per thread."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay sync.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium package is required (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @dataclass
