@@ -77,7 +77,7 @@ unset REDIS_URL CELERY_TASK_ALWAYS_EAGER
 
 started=$(date +%s)
 rc=0
-"$ROOT/.venv/bin/pytest" tests/reliability/test_chaos.py -p no:cacheprovider --reuse-db -q -s "$@" || rc=$?
+"$ROOT/.venv/bin/pytest" tests/reliability/test_chaos.py -m chaos -p no:cacheprovider --reuse-db -q -s "$@" || rc=$?
 elapsed=$(($(date +%s) - started))
 
 echo
