@@ -19,7 +19,7 @@ from django.utils import timezone
 from tenancies.formatting import format_euros
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-UNITS = {"euros": "€", "percent": "%", "days": "jours", "points": "points", "count": ""}
+UNITS = {"euros": "€", "percent": "%", "days": "jours", "months": "mois", "points": "points", "count": ""}
 
 
 def _plain(value, unit):

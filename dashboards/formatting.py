@@ -34,4 +34,6 @@ def format_value(value, unit: str, signed: bool = False) -> str:
         return f"{sign}{format_number(value, 1)}{NBSP}pts"
     if unit == "days":
         return f"{sign}{format_number(value, 1)}{NBSP}j"
+    if unit == "months":
+        return f"{sign}{format_number(value, 1)}{NBSP}mois"
     return sign + format_number(value)

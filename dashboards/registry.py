@@ -61,6 +61,11 @@ class Provider:
     # status): computed for the refresh's month only; earlier months keep what their last refresh
     # of that month stored (the nightly one of the month's last day is its end-of-month photo).
     live: frozenset = frozenset()
+    # Histogram components: key prefix -> "flow" or "stock"; the keys are the prefix and a whole
+    # number (a bucket: months waited, days vacant…). Only non-zero buckets are stored (sparse), so a
+    # median over any period and set of agencies is read exactly from the summed buckets
+    # (`Values.histogram`). A prefix listed in `live` is photographed like a live component.
+    sparse: dict[str, str] = field(default_factory=dict)
 
     def compute(self, *, months: list[date], as_of: date) -> Iterable[tuple[int, date, str, Decimal, int]]:
         """Rows (agency_id, month, key, value, rows_scanned) for these months; 0 values may be left out."""

@@ -99,9 +99,10 @@ def _recompute(windows: dict[str, date], current: date, as_of: date, *, ledger_o
             values[(agency_id, month, key)] += Decimal(value or 0)
             scanned += rows
         keys = [k for k in provider.components if k not in provider.live]
-        live = list(provider.live)
+        live = [k for k in provider.live if k in provider.components]
         MonthlyFigure.objects.filter(month__gte=months[0], month__lte=months[-1], key__in=keys).delete()
         MonthlyFigure.objects.filter(month=current, key__in=live).delete()
+        sparse_rows = _sparse_rows(provider, values, months, current)
         # Dense: every component of every agency and month, zeros included, so that "0" and "not
         # computed" differ (a month without rows is shown as not available).
         MonthlyFigure.objects.bulk_create(
@@ -110,7 +111,26 @@ def _recompute(windows: dict[str, date], current: date, as_of: date, *, ledger_o
                 for a in agency_ids
                 for m in months
                 for k in (keys + live if m == current else keys)
-            ],
+            ]
+            + sparse_rows,
             batch_size=5000,
         )
     return scanned
+
+
+def _sparse_rows(provider, values, months: list[date], current: date) -> list[MonthlyFigure]:
+    """Delete the provider's histogram buckets of the window and return its non-zero new ones."""
+    rows = []
+    for prefix in provider.sparse:
+        live = prefix in provider.live
+        stale = MonthlyFigure.objects.filter(key__startswith=prefix)
+        if live:
+            stale.filter(month=current).delete()
+        else:
+            stale.filter(month__gte=months[0], month__lte=months[-1]).delete()
+        rows += [
+            MonthlyFigure(agency_id=a, month=m, key=k, value=v)
+            for (a, m, k), v in values.items()
+            if k.startswith(prefix) and k[len(prefix) :].isdigit() and v and (m == current or not live)
+        ]
+    return rows

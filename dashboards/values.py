@@ -37,6 +37,38 @@ class Values:
         # None for a component the month has no row of (a live one never photographed that month).
         return self.present[-1].get(key)
 
+    def histogram(self, prefix: str, kind: str = "flow") -> dict[int, Decimal] | None:
+        """{bucket: count} of a sparse histogram component (`Provider.sparse`): summed over the
+        period's months for a flow, read at its last month for a stock."""
+        if not self.present:
+            return None
+        months = self.present if kind == "flow" else self.present[-1:]
+        buckets: dict[int, Decimal] = defaultdict(Decimal)
+        for values in months:
+            for key, value in values.items():
+                if key.startswith(prefix) and key[len(prefix) :].isdigit():
+                    buckets[int(key[len(prefix) :])] += value
+        return dict(buckets)
+
+
+def median(buckets: dict[int, Decimal] | None, places: str = "0.1") -> Decimal | None:
+    """The exact median of the values counted in `buckets` ({value: count}); the mean of the two
+    middle values for an even count. None when empty."""
+    if not buckets:
+        return None
+    total = int(sum(buckets.values()))
+    if total <= 0:
+        return None
+    middle = [(total - 1) // 2, total // 2]  # 0-based ranks of the middle value(s)
+    found, seen = [], 0
+    for value in sorted(buckets):
+        count = int(buckets[value])
+        for rank in middle:
+            if seen <= rank < seen + count:
+                found.append(value)
+        seen += count
+    return (Decimal(sum(found)) / len(found)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
 
 def group_rows(rows) -> dict[date, dict[str, Decimal]]:
     """(month, key, value) rows, already summed over agencies, into {month: {key: value}}."""

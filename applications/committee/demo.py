@@ -11,17 +11,24 @@ present, `seed_applications_demo`.
   a deliberative vote, quorum 3, the first dwelling on the agenda with its three best candidates.
   The second dwelling is left for the chargé de clientèle to match.
 
+- A history of attributions for the dashboards: in each demo agency, for each of the last
+  HISTORY_MONTHS months, a signed session (place HISTORY_PLACE) on one vacant dwelling, through the
+  real services: decisions, offer, one refusal out of two with a structured reason, acceptance, lease
+  signed, then `offers_follow_up`, which writes the allocation record. As many as the agency has
+  vacant dwellings with eligible candidates (the stock of a small demo may have few).
+
 Idempotent: a second run changes nothing while the demo session is still open; once it has
-closed, a new one is opened.
+closed, a new one is opened. A history month already seeded is not seeded again.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -38,12 +45,13 @@ from applications.models import (
     Relationship,
 )
 from tenancies.demo import DEFAULT_PASSWORD
-from tenancies.models import Agency, Dwelling, DwellingStatus, User
+from tenancies.models import Agency, Dwelling, DwellingStatus, Lease, LeaseStatus, User
 from tenancies.roles import Role
+from tenancies.services import lease_transition
 
 from . import matching, services
-from .models import Session, SessionStatus, VotingRight
-from .reference import ensure_parameters
+from .models import DecisionKind, Offer, OfferStatus, RefusalReason, Session, SessionStatus, VotingRight
+from .reference import ensure_allocation_parameters, ensure_parameters
 
 DEMO_PLACE = ""  # remote session
 LOCAL_PREFIX = "CALEOL-DEMO-"
@@ -54,6 +62,15 @@ MEMBERS = [
 ]
 PRESIDENT = ("president.caleol", "Monique", "Vasseur", "Présidente")
 AGENCY_CODE = "SA"
+HISTORY_PLACE = "Siège de l'agence (historique de démonstration)"
+HISTORY_MONTHS = 4
+HISTORY_AGENCIES = ("SA", "VGP")
+REFUSALS = [
+    (RefusalReason.LOCATION, "Trop loin de l'école des enfants"),
+    (RefusalReason.COST, "Charges de chauffage trop élevées"),
+    (RefusalReason.FLOOR_ACCESS, "Pas d'ascenseur"),
+    (RefusalReason.TYPOLOGY, "Séjour trop petit"),
+]
 
 
 @dataclass
@@ -63,6 +80,7 @@ class Seeded:
     session: Session | None = None
     created: bool = False
     free_dwelling: Dwelling | None = None
+    history: int = 0
 
 
 def ensure_members() -> tuple[User, list[User]]:
@@ -197,6 +215,7 @@ def seed(*, now=None) -> Seeded:
     today = timezone.localdate(now)
     result = Seeded()
     ensure_parameters()
+    ensure_allocation_parameters()
     president, members = ensure_members()
     agency = Agency.objects.get(code=AGENCY_CODE)
     current = Session.objects.filter(
@@ -204,6 +223,7 @@ def seed(*, now=None) -> Seeded:
     ).first()
     if current is not None:
         result.session = current
+        result.history = seed_history(today, president, members)
         return result
 
     dwellings = pick_dwellings(agency, today)
@@ -231,4 +251,103 @@ def seed(*, now=None) -> Seeded:
     result.session = session
     result.created = True
     result.free_dwelling = dwellings[1] if len(dwellings) > 1 else None
+    result.history = seed_history(today, president, members, keep=result.free_dwelling)
     return result
+
+
+def _aware(day: date, hour: int):
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, 0))
+
+
+def _history_dwelling(agency, held_on: date, keep=None, *, modest_first: bool = False):
+    """A vacant dwelling of the agency, never on an agenda, whose last lease ended well before the
+    session, with at least two eligible candidates; None when there is none. `modest_first` puts the
+    eligible demands with the lowest resources per person first (the first quartile shows)."""
+    vacant = (
+        Dwelling.objects.filter(building__estate__agency=agency, status=DwellingStatus.VACANT)
+        .exclude(caleol_items__isnull=False)
+        .with_place()
+        .order_by("reference")
+    )
+    for dwelling in vacant:
+        if keep is not None and dwelling.pk == keep.pk:
+            continue
+        last_end = (
+            Lease.objects.filter(dwelling=dwelling).order_by("-ends_on").values_list("ends_on", flat=True).first()
+        )
+        if Lease.objects.filter(dwelling=dwelling, ends_on__isnull=True).exists():
+            continue
+        if last_end and last_end > held_on - timedelta(days=10):
+            continue
+        qs, _criteria = matching.eligible_applications(
+            dwelling, base=Application.objects.filter(agency=agency), on=held_on
+        )
+        candidates = list(qs[:8])
+        if modest_first:
+            candidates.sort(key=lambda a: (a.monthly_income / max(a.household_size, 1), a.pk))
+        candidates = candidates[:3]
+        if len(candidates) >= 2:
+            return dwelling, candidates
+    return None, []
+
+
+def seed_history(today: date, president, members, keep=None) -> int:
+    """Signed sessions of the last months with their allocations (see the module docstring)."""
+    created = 0
+    for code in HISTORY_AGENCIES:
+        agency = Agency.objects.filter(code=code).first()
+        if agency is None:
+            continue
+        for back in range(HISTORY_MONTHS, 0, -1):
+            held_on = (today - relativedelta(months=back)).replace(day=5)
+            if Session.objects.filter(agency=agency, place=HISTORY_PLACE, held_on=held_on).exists():
+                continue
+            dwelling, candidates = _history_dwelling(agency, held_on, keep, modest_first=back % 2 == 1)
+            if dwelling is None:
+                continue
+            _history_session(agency, held_on, dwelling, candidates, president, members, refuse=back % 2 == 0)
+            created += 1
+    return created
+
+
+def _history_session(agency, held_on, dwelling, candidates, president, members, *, refuse: bool) -> None:
+    session = services.session_create(
+        agency=agency,
+        held_on=held_on,
+        place=HISTORY_PLACE,
+        opens_at=_aware(held_on, 9),
+        closes_at=_aware(held_on, 18),
+        quorum=3,
+        president=president,
+    )
+    for user, (_u, _f, _l, capacity) in zip(members, MEMBERS, strict=True):
+        services.member_add(session=session, user=user, voting_right=VotingRight.DELIBERATIVE, capacity=capacity)
+    exception = {} if len(candidates) >= 3 else {"exception_reason": "insufficient", "exception_note": "Démonstration"}
+    item = services.agenda_add(session=session, dwelling=dwelling, applications=candidates, on=held_on, **exception)
+    services.session_transition(session=session, to_status=SessionStatus.OPEN, now=_aware(held_on, 10))
+    for member in session.members.all():
+        services.member_set_presence(member=member, present=True)
+    for rank, candidature in enumerate(item.candidatures.order_by("rank"), start=1):
+        if rank <= 2:
+            services.decision_record(candidature=candidature, kind=DecisionKind.RANKED, rank=rank, by=president)
+        else:
+            services.decision_record(
+                candidature=candidature,
+                kind=DecisionKind.NON_ATTRIBUTION,
+                reasons="Classé après les deux premiers candidats",
+                by=president,
+            )
+    services.session_transition(session=session, to_status=SessionStatus.CLOSED, now=_aware(held_on, 18))
+    services.session_transition(session=session, to_status=SessionStatus.SIGNED, by=president, now=_aware(held_on, 19))
+    offer = Offer.objects.get(candidature__item=item, status=OfferStatus.SENT)
+    if refuse:
+        kind, detail = REFUSALS[(held_on.month + agency.pk) % len(REFUSALS)]
+        answered = offer.sent_on + timedelta(days=4)
+        offer = services.offer_refuse(offer=offer, on=answered, kind=kind, reason=detail)
+        if offer is None:
+            return
+    accepted = offer.sent_on + timedelta(days=5)
+    offer = services.offer_accept(offer=offer, on=accepted, starts_on=accepted + timedelta(days=10))
+    lease = lease_transition(lease=offer.lease, to_status=LeaseStatus.SIGNED, on=accepted + timedelta(days=6))
+    services.offers_follow_up(as_of=lease.signed_on)
+    lease_transition(lease=lease, to_status=LeaseStatus.ACTIVE, on=lease.starts_on)

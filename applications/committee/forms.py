@@ -11,7 +11,7 @@ from tenancies.fields import AmountField, FrenchDateField
 from tenancies.models import User
 from tenancies.roles import Role
 
-from .models import DecisionKind, ExceptionReason, VotingRight
+from .models import DecisionKind, ExceptionReason, RefusalReason, VotingRight
 
 TIME_ERRORS = {"invalid": "Saisissez une heure au format hh:mm.", "required": "Saisissez une heure."}
 
@@ -100,12 +100,22 @@ class OfferAnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=[("accept", "Acceptée"), ("refuse", "Refusée")], label="Réponse")
     on = FrenchDateField(label="Date de la réponse")
     starts_on = FrenchDateField(label="Date d'effet du bail", required=False)
-    reason = forms.CharField(label="Motif du refus", max_length=500, required=False)
+    refusal_kind = forms.ChoiceField(
+        label="Motif du refus",
+        choices=[("", "—")] + [c for c in RefusalReason.choices if c[0] != RefusalReason.NO_ANSWER],
+        required=False,
+    )
+    reason = forms.CharField(label="Précision sur le refus", max_length=500, required=False)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("answer") == "accept" and not cleaned.get("starts_on"):
             self.add_error("starts_on", "Indiquez la date d'effet du bail.")
+        if cleaned.get("answer") == "refuse":
+            if not cleaned.get("refusal_kind"):
+                self.add_error("refusal_kind", "Indiquez le motif du refus.")
+            elif cleaned["refusal_kind"] == RefusalReason.OTHER and not cleaned.get("reason", "").strip():
+                self.add_error("reason", "Précisez le motif du refus « Autre ».")
         return cleaned
 
 

@@ -21,7 +21,18 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from applications.models import Application
-from tenancies.models import MONEY, Agency, AgencyScopedQuerySet, AplZone, Dwelling, Lease, Typology, User
+from tenancies.models import (
+    MONEY,
+    Agency,
+    AgencyScopedQuerySet,
+    AplZone,
+    Commune,
+    Contingent,
+    Dwelling,
+    Lease,
+    Typology,
+    User,
+)
 
 # Members see a session's case files while it is open and for this long after it closed (issue 4).
 MEMBER_ACCESS_AFTER_CLOSE = relativedelta(months=2)
@@ -393,6 +404,20 @@ OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class RefusalReason(models.TextChoices):
+    """Why an offer was refused (structured for the dashboards; the free text stays as detail)."""
+
+    TYPOLOGY = "typology", "Taille ou typologie du logement"
+    LOCATION = "location", "Localisation, quartier, environnement"
+    COST = "cost", "Loyer ou charges trop élevés"
+    FLOOR_ACCESS = "floor_access", "Étage, ascenseur ou accessibilité"
+    CONDITION = "condition", "État ou configuration du logement"
+    HOUSED_ELSEWHERE = "housed_elsewhere", "Relogé(e) ailleurs entre-temps"
+    PERSONAL = "personal", "Raisons personnelles ou familiales"
+    NO_ANSWER = "no_answer", "Sans réponse dans le délai (vaut refus)"
+    OTHER = "other", "Autre"
+
+
 class OfferQuerySet(AgencyScopedQuerySet):
     agency_lookup = "candidature__item__session__agency"
 
@@ -406,7 +431,10 @@ class Offer(models.Model):
     received_on = models.DateField("reçue le")
     deadline = models.DateField("date limite de réponse")
     answered_on = models.DateField("réponse le", null=True, blank=True)
-    refusal_reason = models.CharField("motif du refus", max_length=500, blank=True)
+    refusal_kind = models.CharField(
+        "motif du refus", max_length=16, choices=RefusalReason.choices, blank=True, db_index=True
+    )
+    refusal_reason = models.CharField("précision sur le refus", max_length=500, blank=True)
     lease = models.ForeignKey(Lease, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField("créée le", auto_now_add=True)
@@ -425,3 +453,149 @@ class Offer(models.Model):
 
     def get_absolute_url(self):
         return reverse("committee:offer_detail", args=[self.pk])
+
+
+# --- Allocations ------------------------------------------------------------------------------
+
+
+class AllocationQuerySet(AgencyScopedQuerySet):
+    agency_lookup = "agency"
+
+
+class Allocation(models.Model):
+    """One attribution that ended in a signed lease (written once, when the follow-up of offers sees
+    the lease of an accepted offer signed). It freezes what the yearly reports and the dashboards
+    need: the reservation contingent of the dwelling, QPV, DALO and L441-1 priority, resources per
+    consumption unit against the first-quartile threshold, the waiting time and the vacancy."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name="agence")
+    dwelling = models.ForeignKey(Dwelling, on_delete=models.PROTECT, related_name="+", verbose_name="logement")
+    lease = models.ForeignKey(
+        Lease, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="bail"
+    )
+    application = models.ForeignKey(
+        Application, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="demande"
+    )
+    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="allocation", verbose_name="proposition")
+    allocated_on = models.DateField("date d'attribution (bail signé)")
+    contingent = models.CharField("contingent de réservation", max_length=20, choices=Contingent.choices)
+    qpv = models.BooleanField("résidence en QPV")
+    dalo = models.BooleanField("ménage DALO")
+    priority_public = models.BooleanField("public prioritaire L441-1 (critère de la demande)")
+    annual_resources = models.DecimalField("ressources annuelles (12 × mensuelles)", **MONEY)
+    consumption_units = models.DecimalField("unités de consommation", max_digits=5, decimal_places=2)
+    resources_per_unit = models.DecimalField("ressources annuelles par UC", **MONEY)
+    quartile_threshold = models.DecimalField("seuil du 1er quartile appliqué", null=True, blank=True, **MONEY)
+    first_quartile = models.BooleanField("demandeur du 1er quartile")
+    first_registered_on = models.DateField("date de première inscription")
+    waiting_days = models.PositiveIntegerField("attente (jours)")
+    waiting_months = models.PositiveIntegerField("attente (mois révolus)")
+    vacant_since = models.DateField("vacant depuis", null=True, blank=True)
+    vacancy_days = models.PositiveIntegerField("jours de vacance jusqu'au bail signé", null=True, blank=True)
+    created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
+
+    objects = AllocationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "attribution"
+        ordering = ["-allocated_on", "-id"]
+        indexes = [models.Index(fields=["agency", "allocated_on"], name="allocation_agency_date")]
+
+    def __str__(self):
+        return f"Attribution {self.dwelling} du {self.allocated_on:%d/%m/%Y}"
+
+    @property
+    def priority(self) -> bool:
+        """Counts for the L441-1 quota: DALO or another priority public."""
+        return self.dalo or self.priority_public
+
+    # Labels of the dashboards' drill-down list.
+    @property
+    def qpv_label(self) -> str:
+        return "oui" if self.qpv else "non"
+
+    @property
+    def dalo_label(self) -> str:
+        return "oui" if self.dalo else "non"
+
+    @property
+    def priority_label(self) -> str:
+        return "oui" if self.priority_public else "non"
+
+    @property
+    def first_quartile_label(self) -> str:
+        if self.quartile_threshold is None:
+            return "seuil inconnu"
+        return "oui" if self.first_quartile else "non"
+
+
+class ContingentTarget(models.Model):
+    """The target share of a year's attributions for a reservation contingent (conventions with
+    the réservataires, flux management): for one agency, or organisation-wide (no agency)."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="agence"
+    )
+    contingent = models.CharField("contingent", max_length=20, choices=Contingent.choices)
+    year = models.PositiveSmallIntegerField("année")
+    target_share = models.DecimalField("part cible des attributions (%)", max_digits=5, decimal_places=2)
+    source = models.CharField("source", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "objectif d'un contingent"
+        verbose_name_plural = "objectifs des contingents"
+        ordering = ["-year", "contingent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "contingent", "year"], name="contingent_target_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_contingent_display()} {self.year} : {self.target_share} %"
+
+
+class QuotaKind(models.TextChoices):
+    PRIORITY = "priority", "Attributions aux ménages DALO puis prioritaires, par réservataire"
+    FIRST_QUARTILE = "first_quartile", "Attributions hors QPV aux demandeurs du 1er quartile"
+
+
+class AllocationQuota(models.Model):
+    """A legal minimum share of attributions (CCH L441-1), dated: a change of law is a new row."""
+
+    kind = models.CharField("quota", max_length=16, choices=QuotaKind.choices)
+    valid_from = models.DateField("en vigueur le")
+    share = models.DecimalField("part minimale (%)", max_digits=5, decimal_places=2)
+    source = models.CharField("source", max_length=200)
+
+    class Meta:
+        verbose_name = "quota légal d'attribution"
+        verbose_name_plural = "quotas légaux d'attribution"
+        ordering = ["kind", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["kind", "valid_from"], name="allocation_quota_unique")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} : {self.share} % (depuis le {self.valid_from:%d/%m/%Y})"
+
+
+class FirstQuartileThreshold(models.Model):
+    """The yearly resource threshold (annual resources per consumption unit) under which an applicant
+    is in the first quartile of the territory's demand (published per EPCI by the ministry; kept
+    here per commune, the territory the models know)."""
+
+    year = models.PositiveSmallIntegerField("année")
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+", verbose_name="commune")
+    territory = models.CharField("territoire de publication (EPCI)", max_length=120, blank=True)
+    amount = models.DecimalField("seuil annuel par UC", **MONEY)
+    demo = models.BooleanField("valeur de démonstration (non officielle)", default=False)
+    source = models.CharField("source", max_length=200)
+
+    class Meta:
+        verbose_name = "seuil du premier quartile"
+        verbose_name_plural = "seuils du premier quartile"
+        ordering = ["-year", "commune"]
+        constraints = [models.UniqueConstraint(fields=["year", "commune"], name="first_quartile_unique")]
+
+    def __str__(self):
+        return f"1er quartile {self.year} {self.commune} : {self.amount} €/UC"

@@ -45,7 +45,24 @@ PERSONAL_DATA = {
             "received_on": "social",
             "deadline": "social",
             "answered_on": "social",
+            "refusal_kind": "social",
             "refusal_reason": "free_text",
+        },
+        "retention": "caleol",
+    },
+    "allocation": {  # the attribution as the yearly reports need it; deleted with its session
+        "fields": {
+            "application": "identifier",
+            "lease": "identifier",
+            "dalo": "social",
+            "priority_public": "social",
+            "annual_resources": "financial",
+            "consumption_units": "social",
+            "resources_per_unit": "financial",
+            "first_quartile": "financial",
+            "first_registered_on": "social",
+            "waiting_days": "social",
+            "waiting_months": "social",
         },
         "retention": "caleol",
     },
@@ -60,6 +77,9 @@ NO_PERSONAL_DATA = {
     "typologyoccupancy",
     "solvencythreshold",
     "aplestimatescale",
+    "contingenttarget",
+    "allocationquota",
+    "firstquartilethreshold",
     "session",  # a date, a place, a quorum, who presides (staff)
 }
 
@@ -70,11 +90,12 @@ def purge(*, as_of, dry_run: bool) -> dict[str, int]:
     import pgtrigger
     from django.db import transaction
 
-    from .models import AgendaItem, Candidature, Decision, Offer, Session, SessionMember, Vote
+    from .models import AgendaItem, Allocation, Candidature, Decision, Offer, Session, SessionMember, Vote
 
     old = Session.objects.filter(held_on__lt=as_of - relativedelta(years=CALEOL_YEARS))
     candidatures = Candidature.objects.filter(item__session__in=old)
     querysets = {
+        "allocations": Allocation.objects.filter(offer__candidature__in=candidatures),
         "offers": Offer.objects.filter(candidature__in=candidatures),
         "decisions": Decision.objects.filter(candidature__in=candidatures),
         "votes": Vote.objects.filter(item__session__in=old),

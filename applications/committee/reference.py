@@ -5,8 +5,10 @@ migration 0002 and re-ensured by `seed_committee_demo` (idempotent), so a flushe
 them back.
 """
 
+import csv
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from django.apps import apps as global_apps
 
@@ -50,3 +52,55 @@ def ensure_parameters(apps=global_apps) -> None:
                     "participation_rate": PARTICIPATION_RATE,
                 },
             )
+
+
+# --- Allocation parameters: legal quotas, contingent targets, first-quartile thresholds ----------
+# Dated rows loaded from applications/committee/data/*.csv (each row with its source). Agency- and
+# commune-keyed rows only load once the agency or commune exists (seed_demo creates them): the
+# data migration loads what it can, `seed_committee_demo` calls this again.
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _rows(name):
+    with open(DATA / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def ensure_allocation_parameters(apps=global_apps) -> None:
+    quota = apps.get_model("committee", "AllocationQuota")
+    for row in _rows("allocation_quotas.csv"):
+        quota.objects.update_or_create(
+            kind=row["kind"],
+            valid_from=date.fromisoformat(row["valid_from"]),
+            defaults={"share": Decimal(row["share"]), "source": row["source"]},
+        )
+    agency_model = apps.get_model("tenancies", "Agency")
+    agencies = dict(agency_model.objects.values_list("code", "id"))
+    target = apps.get_model("committee", "ContingentTarget")
+    for row in _rows("contingent_targets.csv"):
+        code = row["agency_code"].strip()
+        if code and code not in agencies:
+            continue
+        target.objects.update_or_create(
+            agency_id=agencies.get(code) if code else None,
+            contingent=row["contingent"],
+            year=int(row["year"]),
+            defaults={"target_share": Decimal(row["target_share"]), "source": row["source"]},
+        )
+    commune_model = apps.get_model("tenancies", "Commune")
+    communes = dict(commune_model.objects.values_list("insee_code", "id"))
+    threshold = apps.get_model("committee", "FirstQuartileThreshold")
+    for row in _rows("first_quartile_thresholds.csv"):
+        if row["insee_code"] not in communes:
+            continue
+        threshold.objects.update_or_create(
+            year=int(row["year"]),
+            commune_id=communes[row["insee_code"]],
+            defaults={
+                "territory": row["territory"],
+                "amount": Decimal(row["amount"]),
+                "demo": row["demo"] == "1",
+                "source": row["source"],
+            },
+        )

@@ -8,7 +8,7 @@ applications.services.application_transition.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,6 +22,8 @@ from tenancies.models import (
     Dwelling,
     DwellingStatus,
     Household,
+    Lease,
+    LeaseStatus,
     Person,
     PersonRole,
 )
@@ -34,12 +36,15 @@ from .models import (
     REASONS_REQUIRED,
     SESSION_TRANSITIONS,
     AgendaItem,
+    Allocation,
     Candidature,
     Decision,
     DecisionKind,
     ExceptionReason,
+    FirstQuartileThreshold,
     Offer,
     OfferStatus,
+    RefusalReason,
     Session,
     SessionMember,
     SessionStatus,
@@ -592,9 +597,20 @@ def offer_accept(*, offer: Offer, on: date, starts_on: date, by=None) -> Offer:
     return offer
 
 
-def offer_refuse(*, offer: Offer, on: date, reason: str = "", by=None, expired: bool = False) -> Offer | None:
+def offer_refuse(
+    *, offer: Offer, on: date, reason: str = "", kind: str = "", by=None, expired: bool = False
+) -> Offer | None:
     """Refusal, or silence past the deadline (R441-10: silence vaut refus): the dwelling goes to the
-    next ranked candidate. Returns the next offer, if any."""
+    next ranked candidate. Returns the next offer, if any.
+
+    `kind` is the structured reason (RefusalReason), `reason` its free-text detail; an expired offer's
+    reason is "no_answer", a refusal without a known reason "other"."""
+    if expired:
+        kind = RefusalReason.NO_ANSWER
+    elif kind not in RefusalReason.values:
+        if kind:
+            raise CommitteeError("Motif de refus inconnu.")
+        kind = RefusalReason.OTHER
     with transaction.atomic():
         offer = (
             Offer.objects.select_for_update()
@@ -603,7 +619,8 @@ def offer_refuse(*, offer: Offer, on: date, reason: str = "", by=None, expired: 
         )
         _offer_move(offer, OfferStatus.EXPIRED if expired else OfferStatus.REFUSED)
         offer.answered_on = None if expired else on
-        offer.refusal_reason = reason[:500]
+        offer.refusal_kind = kind
+        offer.refusal_reason = reason.strip()[:500]
         offer.save()
         why = "Sans réponse dans le délai : vaut refus" if expired else "Proposition refusée"
         _move(offer.candidature.application, S.REFUSED, on=on, by=by, reason=why)
@@ -634,7 +651,107 @@ def offers_follow_up(*, as_of: date, by=None) -> dict[str, int]:
                     reason="Radiation pour attribution",
                     cancellation_reason=CancellationReason.ATTRIBUTION,
                 )
+            allocation_record(offer=offer, as_of=as_of)
             offer.status = OfferStatus.COMPLETED
             offer.save(update_fields=["status"])
             counts["leases_signed"] += 1
+    # Completed before the allocation record existed: written once, late.
+    missing = Offer.objects.filter(status=OfferStatus.COMPLETED, lease__isnull=False, allocation__isnull=True)
+    for offer in missing.select_related("lease").order_by("id"):
+        allocation_record(offer=offer, as_of=as_of)
     return counts
+
+
+# --- Allocation record ------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+def whole_months(start: date, end: date) -> int:
+    """Months completed from `start` to `end`: the day of the month must be reached (15/01 → 14/03 is
+    1, → 15/03 is 2; 31/01 → 28/02 is 0); 0 if end < start. The dashboards' SQL uses the same rule."""
+    if end < start:
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+
+
+def first_quartile_threshold(commune_id: int, on: date) -> Decimal | None:
+    """The first-quartile threshold of the commune for `on`'s year (else the latest earlier year)."""
+    row = (
+        FirstQuartileThreshold.objects.filter(commune_id=commune_id, year__lte=on.year)
+        .order_by("-year")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return row
+
+
+def vacancy_start(dwelling: Dwelling, lease: Lease, on: date) -> date | None:
+    """When the dwelling became vacant before `lease`: the end of its previous lease; without one,
+    the date its history last moved it from another status to vacant; None when unknown."""
+    previous = (
+        Lease.objects.filter(dwelling=dwelling, ends_on__isnull=False, ends_on__lte=on)
+        .exclude(pk=lease.pk)
+        .exclude(status__in=[LeaseStatus.DRAFT, LeaseStatus.CANCELLED])
+        .order_by("-ends_on")
+        .values_list("ends_on", flat=True)
+        .first()
+    )
+    if previous:
+        return previous
+    since = None
+    for record in dwelling.history.filter(history_date__date__lte=on).order_by("history_date", "history_id"):
+        if record.status in (DwellingStatus.VACANT, DwellingStatus.RESERVED):
+            since = since or timezone.localdate(record.history_date)
+        else:
+            since = None
+    return since
+
+
+def allocation_record(*, offer: Offer, as_of: date) -> Allocation:
+    """The allocation record of an accepted offer whose lease is signed. Idempotent: one per offer."""
+    existing = Allocation.objects.filter(offer=offer).first()
+    if existing is not None:
+        return existing
+    offer = Offer.objects.select_related(
+        "lease__dwelling__building__estate", "candidature__application", "candidature__item__session"
+    ).get(pk=offer.pk)
+    lease = offer.lease
+    if lease is None:
+        raise CommitteeError("Cette proposition n'a pas de bail : pas d'attribution à enregistrer.")
+    dwelling = lease.dwelling
+    estate = dwelling.building.estate
+    candidature = offer.candidature
+    application = candidature.application
+    on = lease.signed_on or as_of
+    annual = (candidature.monthly_resources * 12).quantize(CENT, rounding=ROUND_HALF_UP)
+    units = candidature.consumption_units
+    per_unit = (annual / units).quantize(CENT, rounding=ROUND_HALF_UP) if units else annual
+    threshold = first_quartile_threshold(estate.commune_id, on)
+    since = vacancy_start(dwelling, lease, on)
+    with transaction.atomic():
+        allocation, _created = Allocation.objects.get_or_create(
+            offer=offer,
+            defaults={
+                "agency_id": estate.agency_id,
+                "dwelling": dwelling,
+                "lease": lease,
+                "application": application,
+                "allocated_on": on,
+                "contingent": dwelling.contingent,
+                "qpv": estate.qpv,
+                "dalo": application.dalo,
+                "priority_public": application.priority_criteria.exists(),
+                "annual_resources": annual,
+                "consumption_units": units,
+                "resources_per_unit": per_unit,
+                "quartile_threshold": threshold,
+                "first_quartile": threshold is not None and per_unit < threshold,
+                "first_registered_on": application.first_registered_on,
+                "waiting_days": max((on - application.first_registered_on).days, 0),
+                "waiting_months": whole_months(application.first_registered_on, on),
+                "vacant_since": since,
+                "vacancy_days": None if since is None else max((on - since).days, 0),
+            },
+        )
+    return allocation

@@ -437,7 +437,9 @@ def offer_answer(request, pk):
             services.offer_accept(offer=offer, on=data["on"], starts_on=data["starts_on"], by=request.user)
             messages.success(request, "Proposition acceptée : projet de bail créé, logement réservé.")
         else:
-            following = services.offer_refuse(offer=offer, on=data["on"], reason=data["reason"], by=request.user)
+            following = services.offer_refuse(
+                offer=offer, on=data["on"], kind=data["refusal_kind"], reason=data["reason"], by=request.user
+            )
             if following:
                 messages.success(request, "Proposition refusée : le candidat suivant reçoit la proposition.")
                 return redirect(following.get_absolute_url())

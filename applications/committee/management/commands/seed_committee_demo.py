@@ -47,6 +47,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  Logement vacant à rapprocher : {seeded.free_dwelling.reference}.")
         else:
             self.stdout.write(f"Séance de démonstration déjà ouverte : {session}.")
+        if seeded.history:
+            self.stdout.write(f"  {seeded.history} séance(s) passée(s) avec attribution pour les tableaux de bord.")
         self.stdout.write(
             "Identifiants : president.caleol, commission, commission2, commission3 (mot de passe de démo)."
         )
