@@ -32,6 +32,8 @@ PERSONAL_DATA = {
         "subject": "lease__household__people",
     },
     "rentnoticeline": {
+        "label": "lignes des avis d'échéance",
+        "labels": {"label": "libellé", "amount": "montant"},
         "fields": {"label": "free_text", "amount": "financial"},
         "retention": "accounting",
         "subject": "notice__lease__household__people",
@@ -44,6 +46,8 @@ PERSONAL_DATA = {
         "history": "audit_record",  # created_at + created_by; corrections are reversing entries
     },
     "paymentallocation": {
+        "label": "affectations des paiements",
+        "labels": {"amount": "montant affecté"},
         "fields": {"amount": "financial"},
         "retention": "accounting",
         "subject": "payment__account__lease__household__people",
@@ -77,6 +81,8 @@ PERSONAL_DATA = {
             "rls_amount": "financial",
             "note": "free_text",
         },
+        "label": "lignes des relevés CAF",
+        "labels": {"note": "observation"},
         "retention": "accounting",
         "subject": "lease__household__people",
     },
@@ -92,16 +98,20 @@ PERSONAL_DATA = {
     },
     "directdebit": {
         "fields": {"amount": "financial", "reject_code": "financial"},
+        "labels": {"amount": "montant"},
         "retention": "accounting",
         "subject": "mandate__account__lease__household__people",
     },
     "rentrevisionline": {
         "fields": {"old_rent": "financial", "new_rent": "financial"},
+        "label": "révisions de loyer",
+        "labels": {"old_rent": "ancien loyer", "new_rent": "nouveau loyer"},
         "retention": "tenant_file",
         "subject": "lease__household__people",
     },
     "regularisationline": {
         "fields": {"actual_share": "financial", "provisions_billed": "financial", "balance": "financial"},
+        "label": "régularisations de charges",
         "retention": "tenant_file",
         "subject": "lease__household__people",
     },

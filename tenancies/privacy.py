@@ -30,8 +30,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from dateutil.relativedelta import relativedelta
-
 CATEGORIES = {"identity", "contact", "financial", "social", "health", "identifier", "free_text"}
 
 # Retention classes (DOMAIN.md §5.1): what the term runs from, how long, what happens then.
@@ -46,9 +44,24 @@ RETENTION_CLASSES = {
     "staff_account": "durée des fonctions de l'agent, compte désactivé à son départ",
 }
 
+# The length of each term is a dated row of tenancies/data/legal_delays.csv (LegalDelay), read for
+# the day of the run: a change of rule is a new row, never a code change. staff_account has no
+# term (the account is deactivated when the agent leaves).
+RETENTION_DELAYS = {
+    "application": "retention_application",
+    "caleol": "retention_caleol",
+    "tenant_file": "prescription",
+    "accounting": "retention_accounting",
+    "litigation": "retention_litigation",
+    "survey": "retention_survey",
+    "access_log": "retention_access_log",
+}
+
 ANONYMISED = "Anonymisé"
 log = logging.getLogger(__name__)
-ACCESS_LOG_MONTHS = 12
+# A pass of one app can release another app's hold (a purged case no longer holds its household):
+# the job repeats its passes until one changes nothing, at most this many times.
+MAX_PASSES = 5
 
 
 # --- The tenancies declarations ------------------------------------------------------------------
@@ -74,6 +87,7 @@ PERSONAL_DATA = {
         },
         "retention": "tenant_file",
         "subject": "pk",
+        "labels": {"search_name": "nom de recherche"},
     },
     "lease": {
         "fields": {
@@ -213,11 +227,17 @@ def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def tenant_file_limit(as_of: date) -> date:
-    """Leases ended on or before this day are past the limitation period (prescription)."""
+def retention_limit(retention_class: str, as_of: date) -> date:
+    """`as_of` minus the term of `retention_class` in force on `as_of` (RETENTION_DELAYS): a record
+    whose term started on or before this day is past it (each app states < or <= in its purge)."""
     from tenancies.legal_dates import legal_period
 
-    return legal_period("prescription", on=as_of).before(as_of)
+    return legal_period(RETENTION_DELAYS[retention_class], on=as_of).before(as_of)
+
+
+def tenant_file_limit(as_of: date) -> date:
+    """Leases ended on or before this day are past the limitation period (prescription)."""
+    return retention_limit("tenant_file", as_of)
 
 
 def retention_holds(household_ids, *, as_of: date) -> dict[int, str]:
@@ -264,7 +284,7 @@ def purge(*, as_of: date, dry_run: bool) -> dict[str, int]:
     people = Person.objects.filter(household_id__in=expired_households(as_of)).exclude(last_name=ANONYMISED)
     person_ids = list(people.values_list("id", flat=True))
     history = Person.history.model.objects.filter(id__in=person_ids)
-    log_limit = _aware(as_of - relativedelta(months=ACCESS_LOG_MONTHS))
+    log_limit = _aware(retention_limit("access_log", as_of))
     old_logs = {
         "readlog_deleted": ReadLog.objects.filter(at__lt=log_limit),
         "axes_accesslog_deleted": AccessLog.objects.filter(attempt_time__lt=log_limit),
@@ -293,9 +313,22 @@ def purge(*, as_of: date, dry_run: bool) -> dict[str, int]:
     return report
 
 
+def _purge_pass(as_of: date, dry_run: bool) -> dict[str, dict[str, int]]:
+    report: dict[str, dict[str, int]] = {}
+    for decl in sorted(declarations(), key=lambda d: d.label != "tenancies"):
+        hook = getattr(decl.module, "purge", None) if decl.module else None
+        if hook is not None:
+            report[decl.label] = dict(hook(as_of=as_of, dry_run=dry_run))
+    return report
+
+
 def run_retention(*, as_of: date | None = None, dry_run: bool = False) -> dict[str, dict[str, int]]:
     """Every app's purge(), tenancies first, in one transaction; {app label: {what: count}}.
 
+    Passes are repeated until one changes nothing (a purge may release another app's hold: a
+    litigation file deleted lets its former tenant be anonymised), and the counts are summed.
+    A dry run makes the same passes for real and rolls the transaction back, so its report is the
+    exact report of the real run and nothing is changed (file deletions wait for the commit).
     Idempotent: a second run the same day changes nothing (every count 0)."""
     from django.db import transaction
     from django.utils import timezone
@@ -303,10 +336,14 @@ def run_retention(*, as_of: date | None = None, dry_run: bool = False) -> dict[s
     as_of = as_of or timezone.localdate()
     report: dict[str, dict[str, int]] = {}
     with transaction.atomic():
-        for decl in sorted(declarations(), key=lambda d: d.label != "tenancies"):
-            hook = getattr(decl.module, "purge", None) if decl.module else None
-            if hook is not None:
-                report[decl.label] = dict(hook(as_of=as_of, dry_run=dry_run))
+        for _ in range(MAX_PASSES):
+            counts = _purge_pass(as_of, dry_run=False)
+            for label, figures in counts.items():
+                totals = report.setdefault(label, {})
+                for key, count in figures.items():
+                    totals[key] = totals.get(key, 0) + count
+            if not any(count for figures in counts.values() for count in figures.values()):
+                break
         if dry_run:
             transaction.set_rollback(True)
     log.info("retention job as of %s (dry run: %s): %s", as_of, dry_run, report)
@@ -351,8 +388,55 @@ def _value(obj, field_name: str):
     return str(value)
 
 
+def section_title(model, spec: dict) -> str:
+    """The spec's "label", else the model's plural when the model states it, else its singular
+    (Django's default plural only appends an "s": "plan d'apurements")."""
+    if spec.get("label"):
+        return spec["label"]
+    options = model._meta.original_attrs
+    if "verbose_name_plural" in options:
+        return str(model._meta.verbose_name_plural)
+    return str(model._meta.verbose_name)
+
+
+def untitled(model, spec: dict) -> list[str]:
+    """What the readable export would print in English (Django's defaults from the code names):
+    the model title when neither the spec nor the model gives one, field labels likewise."""
+    missing = []
+    if not spec.get("label") and "verbose_name" not in model._meta.original_attrs:
+        missing.append(model._meta.label_lower)
+    labels = spec.get("labels", {})
+    for name in spec["fields"]:
+        field = model._meta.get_field(name)
+        if name not in labels and str(field.verbose_name) == name.replace("_", " "):
+            missing.append(f"{model._meta.label_lower}.{name}")
+    return missing
+
+
+def _section(model, spec: dict, rows) -> dict:
+    """One export section: the declared fields of every row (labels: the spec's "labels", else the
+    fields' verbose names; title: the spec's "label", else the model's verbose name)."""
+    fields = list(spec["fields"])
+    labels = spec.get("labels", {})
+    return {
+        "model": model._meta.label_lower,
+        "label": section_title(model, spec),
+        "retention": spec["retention"],
+        "retention_label": RETENTION_CLASSES[spec["retention"]],
+        "fields": fields,
+        "field_labels": [labels.get(f) or str(model._meta.get_field(f).verbose_name) for f in fields],
+        "rows": [{"id": row.pk, **{f: _value(row, f) for f in fields}} for row in rows],
+    }
+
+
 def export_person(person) -> dict:
-    """Everything the registry knows about `person`: {"person": …, "sections": [{model, rows}]}."""
+    """Everything the registry knows about `person`: {"person": …, "sections": [{model, rows}]}.
+
+    A model declared with a "subject" lookup gives every row reached through it; an app whose
+    records reach the person otherwise (an applicant is not a tenancies Person) declares
+    `export(person) -> {model name: queryset}` in its privacy module, and each queryset is
+    exported with that model's declared fields."""
+    from django.apps import apps
     from django.utils import timezone
 
     sections = []
@@ -360,25 +444,31 @@ def export_person(person) -> dict:
         subject = spec.get("subject")
         if not subject:
             continue
-        fields = list(spec["fields"])
         rows = model._default_manager.filter(**{subject: person.pk}).distinct().order_by("pk")
-        sections.append(
-            {
-                "model": model._meta.label_lower,
-                "label": str(model._meta.verbose_name_plural),
-                "retention": spec["retention"],
-                "retention_label": RETENTION_CLASSES[spec["retention"]],
-                "fields": fields,
-                "field_labels": [str(model._meta.get_field(f).verbose_name) for f in fields],
-                "rows": [{"id": row.pk, **{f: _value(row, f) for f in fields}} for row in rows],
-            }
-        )
+        sections.append(_section(model, spec, rows))
+    for decl in declarations():
+        hook = getattr(decl.module, "export", None) if decl.module else None
+        if hook is None:
+            continue
+        for name, rows in hook(person).items():
+            spec = decl.module.PERSONAL_DATA[name]
+            sections.append(_section(apps.get_model(decl.label, name), spec, rows.distinct().order_by("pk")))
     return {
         "format": "locatif.person-export/1",
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "person": {"id": person.pk, "name": f"{person.first_name} {person.last_name}".strip()},
         "sections": sections,
     }
+
+
+def exported_models() -> set[str]:
+    """Labels ("app.model") of the models the access-right export covers: a "subject", or an app's
+    export hook (the names its PERSONAL_DATA lists in EXPORTED)."""
+    found = {model._meta.label_lower for model, spec in personal_models() if spec.get("subject")}
+    for decl in declarations():
+        if decl.module is not None and getattr(decl.module, "export", None) is not None:
+            found |= {f"{decl.label}.{name}" for name in getattr(decl.module, "EXPORTED", ())}
+    return found
 
 
 def export_person_pdf(person, export: dict | None = None) -> bytes:

@@ -7,10 +7,6 @@ for the "caleol" class (session + 3 years), then deleted with the session.
 
 from __future__ import annotations
 
-from dateutil.relativedelta import relativedelta
-
-CALEOL_YEARS = 3
-
 PERSONAL_DATA = {
     "sessionmember": {
         "fields": {"user": "identity", "capacity": "identity", "present": "identity"},
@@ -85,17 +81,20 @@ NO_PERSONAL_DATA = {
 
 
 def purge(*, as_of, dry_run: bool) -> dict[str, int]:
-    """Delete the sessions held more than three years before `as_of`, with their agenda,
-    candidatures, votes, decisions and offers. Idempotent."""
+    """Delete the sessions held before the "caleol" term (3 years, a dated LegalDelay row) with
+    their agenda, candidatures, votes, decisions, offers and every history row about them (the
+    history keeps the old reasons and comments). Idempotent."""
     import pgtrigger
+    from django.apps import apps
     from django.db import transaction
 
-    from .models import AgendaItem, Allocation, Candidature, Decision, Offer, Session, SessionMember, Vote
+    from tenancies.privacy import retention_limit
 
-    old = Session.objects.filter(held_on__lt=as_of - relativedelta(years=CALEOL_YEARS))
+    from .models import AgendaItem, Candidature, Decision, Offer, Session, SessionMember, Vote
+
+    old = Session.objects.filter(held_on__lt=retention_limit("caleol", as_of))
     candidatures = Candidature.objects.filter(item__session__in=old)
     querysets = {
-        "allocations": Allocation.objects.filter(offer__candidature__in=candidatures),
         "offers": Offer.objects.filter(candidature__in=candidatures),
         "decisions": Decision.objects.filter(candidature__in=candidatures),
         "votes": Vote.objects.filter(item__session__in=old),
@@ -104,11 +103,44 @@ def purge(*, as_of, dry_run: bool) -> dict[str, int]:
         "members": SessionMember.objects.filter(session__in=old),
         "sessions": old,
     }
-    counts = {name: qs.count() for name, qs in querysets.items()}
+    try:  # the attribution statistics frozen from an offer go with it (same "caleol" term)
+        allocation = apps.get_model("committee", "Allocation")
+    except LookupError:  # pragma: no cover - older schema
+        allocation = None
+    if allocation is not None:
+        querysets = {"allocations": allocation.objects.filter(offer__candidature__in=candidatures), **querysets}
+    ids = {name: list(qs.values_list("pk", flat=True)) for name, qs in querysets.items()}
+    counts = {name: len(pks) for name, pks in ids.items()}
+    models = {qs.model: ids[name] for name, qs in querysets.items()}
+    counts["history_rows"] = sum(m.history.filter(id__in=pks).count() for m, pks in models.items() if pks)
     if dry_run or not counts["sessions"]:
         return counts
     with transaction.atomic(), pgtrigger.ignore("committee.Decision:decision_append_only"):
-        Decision.objects.filter(candidature__in=candidatures, corrects__isnull=False).update(corrects=None)
-        for qs in querysets.values():
-            qs.delete()
+        Decision.objects.filter(pk__in=ids["decisions"], corrects__isnull=False).update(corrects=None)
+        for model, pks in models.items():
+            model.objects.filter(pk__in=pks).delete()
+        # Then the history rows, the deletion records simple_history just wrote included.
+        for model, pks in models.items():
+            model.history.filter(id__in=pks).delete()
     return counts
+
+
+# --- Access right (RGPD art. 15) ---------------------------------------------------------------
+
+# The models exported by export(): what the committee examined and decided about the person's
+# demands, and the offers made. The members' votes stay out (each member's ranking and comment
+# is the deliberation; the decision carries its reasons).
+EXPORTED = ("candidature", "decision", "offer")
+
+
+def export(person) -> dict:
+    from applications.privacy import person_applications
+
+    from .models import Candidature, Decision, Offer
+
+    ids = list(person_applications(person).values_list("pk", flat=True))
+    return {
+        "candidature": Candidature.objects.filter(application_id__in=ids),
+        "decision": Decision.objects.filter(candidature__application_id__in=ids),
+        "offer": Offer.objects.filter(candidature__application_id__in=ids),
+    }

@@ -33,7 +33,7 @@ def test_purge_deletes_demands_radiated_more_than_a_year_ago_with_files_and_hist
     assert privacy.purge(as_of=date(2026, 3, 1), dry_run=True)["applications"] == 1
     assert Application.objects.count() == 3
     counts = privacy.purge(as_of=date(2026, 3, 1), dry_run=False)
-    assert counts == {"applications": 1, "people": 1, "documents": 1, "renewal_notices": 0}
+    assert counts == {"applications": 1, "people": 1, "incomes": 0, "documents": 1, "renewal_notices": 0}
     assert set(Application.objects.values_list("pk", flat=True)) == {recent.pk, kept.pk}
     assert not ApplicationPerson.history.filter(last_name="Ancien").exists()
     assert not Application.history.filter(id=old.pk).exists()

@@ -39,8 +39,8 @@ def person(world):
 def test_export_covers_every_declared_field(person, world):
     export = privacy.export_person(person)
     by_model = {s["model"]: s for s in export["sections"]}
-    declared = {m._meta.label_lower: spec for m, spec in privacy.personal_models() if spec.get("subject")}
-    assert set(by_model) == set(declared)
+    declared = {m._meta.label_lower: spec for m, spec in privacy.personal_models()}
+    assert set(by_model) == privacy.exported_models()
     for label in ("tenancies.person", "tenancies.lease", "billing.account", "billing.rentnotice", "billing.payment"):
         assert by_model[label]["rows"], f"{label}: nothing exported"
     for label, section in by_model.items():
@@ -96,3 +96,164 @@ def test_command_writes_both_files(person, tmp_path):
     assert data["person"]["name"] == "Hélène Durandal"
     text = pdf_text((tmp_path / f"donnees-personnelles-{person.pk}.pdf").read_bytes())
     assert "Durandal" in text and Decimal("412.50") and "enregistrements" in out.getvalue()
+
+
+# --- Every app's records about the person -----------------------------------------------------
+
+
+@pytest.fixture
+def everywhere(person, world, agent):
+    """The person seeded in every app: a demand (found by name and birth date) with a household
+    member and an income, examined by the CALEOL (decision, offer); an exit EDL and its
+    settlement; an arrears case with a plan and a litigation step."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from applications.committee.models import AgendaItem, Candidature, Decision, Offer, Session
+    from applications.models import Application, ApplicationPerson, Income
+    from arrears.models import ArrearsCase, LitigationStep, RepaymentPlan
+    from inspections.models import Inspection, Settlement
+    from tests.factories import DwellingFactory
+
+    territory = world["A"]
+    application = Application.objects.create(
+        agency=territory.agency,
+        local_number="L-EXPORT-0042",
+        status="presented",
+        first_registered_on=date(2025, 2, 1),
+        expires_on=date(2027, 2, 1),
+        housing_situation="social_tenant",
+        social_notes="Séparation en cours",
+    )
+    ApplicationPerson.objects.create(
+        application=application,
+        relationship="applicant",
+        last_name=person.last_name,
+        first_name=person.first_name,
+        birth_date=person.birth_date,
+    )
+    child = ApplicationPerson.objects.create(
+        application=application,
+        relationship="child",
+        last_name="Durandal",
+        first_name="Lucien",
+        birth_date=date(2015, 4, 2),
+    )
+    Income.objects.create(person=child, source="family", monthly_amount=Decimal("187.35"))
+    other = Application.objects.create(  # a namesake born another day: not hers
+        agency=territory.agency,
+        local_number="L-EXPORT-HOMONYME",
+        first_registered_on=date(2025, 2, 1),
+        expires_on=date(2027, 2, 1),
+        housing_situation="hosted",
+    )
+    ApplicationPerson.objects.create(
+        application=other,
+        relationship="applicant",
+        last_name=person.last_name,
+        first_name=person.first_name,
+        birth_date=date(1950, 1, 1),
+    )
+    now = timezone.make_aware(datetime(2026, 10, 1, 9))
+    session = Session.objects.create(
+        agency=territory.agency, held_on=date(2026, 10, 1), opens_at=now, closes_at=now + timedelta(days=1), quorum=1
+    )
+    item = AgendaItem.objects.create(session=session, dwelling=DwellingFactory(building=territory.building))
+    candidature = Candidature.objects.create(
+        item=item,
+        application=application,
+        rank=1,
+        monthly_resources=Decimal("1843.27"),
+        housing_cost=Decimal("412.50"),
+        apl_estimate=Decimal("0.00"),
+        consumption_units=Decimal("1.50"),
+    )
+    Decision.objects.create(
+        candidature=candidature, kind="attribution", rank=1, decided_by=agent, reasons="Taux d'effort acceptable"
+    )
+    Offer.objects.create(
+        candidature=candidature,
+        sent_on=date(2026, 10, 2),
+        received_on=date(2026, 10, 3),
+        deadline=date(2026, 10, 13),
+        refusal_reason="Trop loin de l'école",
+    )
+    edl = Inspection.objects.create(
+        lease=territory.lease,
+        agency=territory.agency,
+        kind="exit",
+        scheduled_at=timezone.make_aware(datetime(2026, 11, 2, 9)),
+        agent=agent,
+        new_address="7 allée des Tilleuls, 78711 Mantes-la-Ville",
+    )
+    Settlement.objects.create(
+        lease=territory.lease,
+        exit_inspection=edl,
+        keys_returned_on=date(2026, 11, 2),
+        matches_entry=False,
+        deadline=date(2027, 1, 2),
+        deposit=Decimal("398.76"),
+        monthly_rent=Decimal("412.50"),
+        prepared_by=agent,
+    )
+    case = ArrearsCase.objects.create(
+        account=territory.account,
+        lease=territory.lease,
+        opened_on=date(2026, 9, 15),
+        debt_at_opening=Decimal("664.55"),
+        next_action="Mise en demeure",
+    )
+    RepaymentPlan.objects.create(
+        case=case,
+        debt=Decimal("664.55"),
+        monthly_instalment=Decimal("55.38"),
+        first_due_on=date(2026, 12, 5),
+        months=12,
+        monthly_rent=Decimal("497.05"),
+        proposed_on=date(2026, 11, 1),
+    )
+    LitigationStep.objects.create(
+        case=case, kind="commandement_payer", position=1, done_on=date(2026, 11, 10), debt=Decimal("664.55")
+    )
+    return person
+
+
+def test_export_reaches_every_app(client, agent, everywhere):
+    export = privacy.export_person(everywhere)
+    rows = {s["model"]: s["rows"] for s in export["sections"]}
+    assert [r["local_number"] for r in rows["applications.application"]] == ["L-EXPORT-0042"]
+    assert sorted(r["first_name"] for r in rows["applications.applicationperson"]) == ["Hélène", "Lucien"]
+    assert [r["monthly_amount"] for r in rows["applications.income"]] == ["187.35"]
+    assert [r["reasons"] for r in rows["committee.decision"]] == ["Taux d'effort acceptable"]
+    assert [r["refusal_reason"] for r in rows["committee.offer"]] == ["Trop loin de l'école"]
+    assert [r["monthly_resources"] for r in rows["committee.candidature"]] == ["1843.27"]
+    assert [r["new_address"] for r in rows["inspections.inspection"]] == ["7 allée des Tilleuls, 78711 Mantes-la-Ville"]
+    assert [r["deposit"] for r in rows["inspections.settlement"]] == ["398.76"]
+    assert [r["debt_at_opening"] for r in rows["arrears.arrearscase"]] == ["664.55"]
+    assert [r["monthly_instalment"] for r in rows["arrears.repaymentplan"]] == ["55.38"]
+    assert [r["kind"] for r in rows["arrears.litigationstep"]] == ["Commandement de payer"]
+    assert "HOMONYME" not in json.dumps(export)
+
+    client.force_login(agent)
+    response = client.get(reverse("tenancies:person_export_pdf", args=[everywhere.pk]))
+    assert response.status_code == 200
+    text = " ".join(pdf_text(response.content).replace("\u202f", " ").replace("\xa0", " ").split())
+    for expected in (
+        "L-EXPORT-0042",  # applications
+        "Lucien",
+        "187,35 €",
+        "Taux d'effort acceptable",  # committee
+        "Trop loin de l'école",
+        "1 843,27 €",
+        "7 allée des Tilleuls",  # inspections
+        "398,76 €",
+        "664,55 €",  # arrears
+        "55,38 €",
+        "Commandement de payer",
+        "Changements de statut",  # French titles, not the model names
+    ):
+        assert expected in text, expected
+    assert "HOMONYME" not in text
+    data = json.loads(client.get(reverse("tenancies:person_export_json", args=[everywhere.pk])).content)
+    assert {s["model"] for s in data["sections"]} == privacy.exported_models()

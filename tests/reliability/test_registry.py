@@ -114,3 +114,25 @@ def test_pending_history_list():
     )
     print("models waiting for HistoricalRecords():", ", ".join(pending))
     assert all(label.split(".")[0] in {"tenancies", "billing"} for label in pending)
+
+
+def test_every_app_with_records_about_tenants_feeds_the_export_and_the_retention_job():
+    """The access-right export reaches each app that holds personal data (a "subject" lookup or an
+    export() hook), and each such app has a purge() hook; an export hook's EXPORTED names are its
+    own declared models. The readable export prints French titles only (no English default)."""
+    exported = privacy.exported_models()
+    for decl in privacy.declarations():
+        personal = getattr(decl.module, "PERSONAL_DATA", {}) if decl.module else {}
+        if not personal:
+            continue
+        assert any(label.startswith(f"{decl.label}.") for label in exported), f"{decl.label}: nothing exported"
+        assert callable(getattr(decl.module, "purge", None)), f"{decl.label}: no purge() hook"
+        for name in getattr(decl.module, "EXPORTED", ()):
+            assert name in personal, f"{decl.label}.{name} exported but not declared"
+    untitled = [
+        missing
+        for model, spec in privacy.personal_models()
+        if model._meta.label_lower in exported
+        for missing in privacy.untitled(model, spec)
+    ]
+    assert untitled == [], 'give these a French label in the registry ("label" / "labels"): ' + ", ".join(untitled)
