@@ -134,8 +134,9 @@ EXPORTED = (
 
 def person_applications(person):
     """The demands about a tenancies Person: one of its people has the person's name and birth
-    date, it is the household's transfer demand (current lease), or it led to one of the
-    household's leases (an accepted offer)."""
+    date (a demand filed with the household's agency: the export stays within the agency that
+    answers the request), it is the household's transfer demand (current lease), or it led to one
+    of the household's leases (an accepted offer)."""
     from django.db.models import Q
 
     from .models import Application
@@ -145,7 +146,9 @@ def person_applications(person):
     )
     if person.birth_date:
         same = Application.objects.filter(
-            people__search_name=person.search_name, people__birth_date=person.birth_date
+            agency_id=person.household.agency_id,
+            people__search_name=person.search_name,
+            people__birth_date=person.birth_date,
         ).values("pk")
         reached |= Q(pk__in=same)
     return Application.objects.filter(reached).distinct()

@@ -155,6 +155,20 @@ def everywhere(person, world, agent):
         first_name=person.first_name,
         birth_date=date(1950, 1, 1),
     )
+    elsewhere = Application.objects.create(  # her, filed with agency B: agency B answers for it
+        agency=world["B"].agency,
+        local_number="L-EXPORT-HOMONYME-B",
+        first_registered_on=date(2025, 2, 1),
+        expires_on=date(2027, 2, 1),
+        housing_situation="hosted",
+    )
+    ApplicationPerson.objects.create(
+        application=elsewhere,
+        relationship="applicant",
+        last_name=person.last_name,
+        first_name=person.first_name,
+        birth_date=person.birth_date,
+    )
     now = timezone.make_aware(datetime(2026, 10, 1, 9))
     session = Session.objects.create(
         agency=territory.agency, held_on=date(2026, 10, 1), opens_at=now, closes_at=now + timedelta(days=1), quorum=1
