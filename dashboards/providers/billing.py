@@ -17,15 +17,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import Q
-from django.urls import reverse
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from billing.models import Account, DirectDebit, DirectDebitStatus, EntryKind, LedgerEntry
 
+from ..drilldown import refresh_as_of, stock_month
 from ..periods import month_end
 from ..registry import Chart, Figure, Provider, in_agencies, register
 from ..values import diff, ratio
@@ -176,7 +176,7 @@ class BillingProvider(Provider):
                 "À encaisser auprès des locataires",
                 "euros",
                 lambda v: diff(v.flow("billed"), v.flow("apl")),
-                detail("billing.billed"),
+                detail("billing.due"),
                 help="Quittancé − APL.",
             ),
             Figure(
@@ -200,17 +200,15 @@ class BillingProvider(Provider):
                 "Restant dû en fin de période",
                 "euros",
                 lambda v: v.stock("outstanding"),
-                lambda ctx: reverse("dashboards:detail") + "?" + urlencode(ctx.params(figure="billing.outstanding")),
-                "comptes débiteurs à ce jour (pas de solde daté dans la liste)",
-                "Σ des écritures passées jusqu'à la fin de la période (avances des locataires déduites).",
+                detail("billing.outstanding"),
+                help="Σ des écritures passées jusqu'à la fin de la période (avances des locataires déduites).",
             ),
             Figure(
                 "billing.dd_count",
                 "Prélèvements présentés",
                 "count",
                 lambda v: v.flow("dd_count"),
-                lambda ctx: reverse("billing:sepa_index"),
-                "liste des remises de prélèvement (sans filtre d'agence ni de date)",
+                detail("billing.dd_count"),
             ),
             Figure(
                 "billing.dd_rejected",
@@ -270,12 +268,17 @@ class BillingProvider(Provider):
             return query
 
         def outstanding(agency_ids, period):
+            return accounts_at_end(agency_ids, month_end(stock_month(period, refresh_as_of())))
+
+        def presented(agency_ids, period):
             return (
-                Account.objects.filter(
-                    **in_agencies("lease__dwelling__building__estate__agency", agency_ids), balance__gt=0
+                DirectDebit.objects.filter(
+                    **in_agencies("mandate__account__lease__dwelling__building__estate__agency", agency_ids),
+                    run__due_on__gte=period.start,
+                    run__due_on__lte=period.end,
                 )
-                .select_related("lease")
-                .order_by("-balance", "id")
+                .select_related("mandate__account__lease", "run")
+                .order_by("run__due_on", "id")
             )
 
         def rejected(agency_ids, period):
@@ -293,10 +296,40 @@ class BillingProvider(Provider):
         return {
             "billing.billed": ("Écritures quittancées", entries(kinds=BILLED_KINDS), ENTRY_COLUMNS),
             "billing.apl": ("APL versée par la CAF", entries(kinds=[EntryKind.APL]), ENTRY_COLUMNS),
+            "billing.due": (
+                "Écritures quittancées et APL (à encaisser = débits − crédits)",
+                entries(kinds=[*BILLED_KINDS, EntryKind.APL]),
+                ENTRY_COLUMNS,
+            ),
             "billing.collected": ("Paiements et rejets", entries(payments=True), ENTRY_COLUMNS),
-            "billing.outstanding": ("Comptes débiteurs à ce jour", outstanding, ACCOUNT_COLUMNS),
+            "billing.outstanding": (
+                "Comptes au solde non nul en fin de période (restant dû = Σ des soldes)",
+                outstanding,
+                ACCOUNT_COLUMNS,
+            ),
+            "billing.dd_count": ("Prélèvements présentés (par date d'échéance)", presented, PRESENTED_COLUMNS),
             "billing.dd_rejected": ("Prélèvements rejetés", rejected, DEBIT_COLUMNS),
         }
+
+
+def accounts_at_end(agency_ids, day: date):
+    """The accounts whose balance at the end of `day` (Σ debit − credit of the entries posted up to
+    it) is not zero, annotated `balance_at`: today's cached balance less what was posted after."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    after = (
+        LedgerEntry.objects.filter(account=OuterRef("pk"), posted_on__gt=day)
+        .order_by()
+        .values("account")
+        .annotate(net=Sum(F("debit") - F("credit")))
+        .values("net")
+    )
+    return (
+        Account.objects.filter(**in_agencies("lease__dwelling__building__estate__agency", agency_ids))
+        .annotate(balance_at=F("balance") - Coalesce(Subquery(after, output_field=money), Value(Decimal("0"))))
+        .exclude(balance_at=0)
+        .select_related("lease")
+        .order_by("-balance_at", "id")
+    )
 
 
 def _detail_url(code):
@@ -312,7 +345,17 @@ ENTRY_COLUMNS = [
     ("Débit", "debit", "euros"),
     ("Crédit", "credit", "euros"),
 ]
-ACCOUNT_COLUMNS = [("Bail", "lease.number", "account_self"), ("Solde", "balance", "euros")]
+ACCOUNT_COLUMNS = [
+    ("Bail", "lease.number", "account_self"),
+    ("Solde en fin de période", "balance_at", "euros"),
+    ("Solde à ce jour", "balance", "euros"),
+]
+PRESENTED_COLUMNS = [
+    ("Échéance", "run.due_on", "date"),
+    ("Bail", "mandate.account.lease.number", ""),
+    ("Statut", "get_status_display", ""),
+    ("Montant", "amount", "euros"),
+]
 DEBIT_COLUMNS = [
     ("Rejeté le", "rejected_on", "date"),
     ("Bail", "mandate.account.lease.number", ""),

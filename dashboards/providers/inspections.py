@@ -8,14 +8,13 @@ month); pending EDLs and open settlements are live (photographed each refresh fo
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
-from django.urls import reverse
 
 from inspections.models import Inspection, InspectionKind, InspectionStatus, Settlement, SettlementStatus
 
+from ..drilldown import flow_end, refresh_as_of
 from ..periods import month_end
 from ..registry import Figure, Provider, in_agencies, register
 from ..values import ratio
@@ -52,7 +51,7 @@ class InspectionsProvider(Provider):
             yield row["ag"], row["m"], "settled_in_time", row["in_time"], 0
             yield row["ag"], row["m"], "penalties", row["penalties"], 0
         if live_month in months:
-            pending = exits.filter(status__in=[InspectionStatus.SCHEDULED, InspectionStatus.IN_PROGRESS])
+            pending = exits.filter(status__in=PENDING)
             for row in pending.values(ag=F(AGENCY)).annotate(n=Count("pk")):
                 yield row["ag"], live_month, "exit_pending", row["n"], row["n"]
             open_settlements = Settlement.objects.exclude(status=SettlementStatus.REFUNDED)
@@ -64,67 +63,61 @@ class InspectionsProvider(Provider):
                 yield row["ag"], live_month, "settlements_late", row["late"], 0
 
     def figures(self):
-        def settlements(ctx):
-            query = urlencode({"agence": ctx.agency_id} if ctx.agency_id else {})
-            return reverse("inspections:settlement_list") + ("?" + query if query else "")
+        def detail(code):
+            return lambda ctx: ctx.detail_url(code)
 
-        note = "décomptes à ce jour (la liste n'a pas de filtre par date)"
         return [
             Figure(
                 "inspections.exit_done",
                 "États des lieux de sortie signés",
                 "count",
                 lambda v: v.flow("exit_done"),
-                lambda ctx: ctx.detail_url("inspections.exit_done"),
+                detail("inspections.exit_done"),
             ),
             Figure(
                 "inspections.exit_pending",
                 "États des lieux de sortie à faire (photo de fin de mois)",
                 "count",
                 lambda v: v.stock("exit_pending"),
-                lambda ctx: reverse("inspections:schedule"),
-                "planning des visites (sans filtre de statut)",
+                detail("inspections.exit_pending"),
+                LIVE_NOTE,
             ),
             Figure(
                 "inspections.settled",
                 "Dépôts restitués / soldés",
                 "count",
                 lambda v: v.flow("settled"),
-                settlements,
-                note,
+                detail("inspections.settled"),
             ),
             Figure(
                 "inspections.settle_days",
                 "Délai moyen de la remise des clés au solde (jours)",
                 "days",
                 lambda v: ratio(v.flow("settle_days"), v.flow("settled"), scale=1),
-                settlements,
-                note,
+                detail("inspections.settled"),
             ),
             Figure(
                 "inspections.in_time_rate",
                 "Part soldée dans le délai légal",
                 "percent",
                 lambda v: ratio(v.flow("settled_in_time"), v.flow("settled")),
-                settlements,
-                note,
-                "Dépôts remboursés au plus tard à la date limite ÷ dépôts remboursés.",
+                detail("inspections.settled"),
+                help="Dépôts remboursés au plus tard à la date limite ÷ dépôts remboursés.",
             ),
             Figure(
                 "inspections.penalties",
                 "Majorations pour restitution tardive",
                 "euros",
                 lambda v: v.flow("penalties"),
-                settlements,
-                note,
+                detail("inspections.penalties"),
             ),
             Figure(
                 "inspections.settlements_late",
                 "Décomptes en retard (photo de fin de mois)",
                 "count",
                 lambda v: v.stock("settlements_late"),
-                settlements,
-                note,
+                detail("inspections.settlements_late"),
+                LIVE_NOTE,
             ),
         ]
 
@@ -132,23 +125,83 @@ class InspectionsProvider(Provider):
         def done(agency_ids, period):
             return (
                 Inspection.objects.filter(
-                    **in_agencies("lease__dwelling__building__estate__agency", agency_ids),
+                    **in_agencies(AGENCY, agency_ids),
                     kind=InspectionKind.EXIT,
                     status=InspectionStatus.SIGNED,
                     signed_at__date__gte=period.start,
-                    signed_at__date__lte=period.end,
+                    signed_at__date__lte=flow_end(period, refresh_as_of()),
                 )
                 .select_related("lease__dwelling")
                 .order_by("signed_at", "id")
+            )
+
+        def pending(agency_ids, period):
+            return (
+                Inspection.objects.filter(
+                    **in_agencies(AGENCY, agency_ids), kind=InspectionKind.EXIT, status__in=PENDING
+                )
+                .select_related("lease__dwelling")
+                .order_by("scheduled_at", "id")
+            )
+
+        def refunded(penalised=False):
+            def query(agency_ids, period):
+                qs = Settlement.objects.filter(
+                    **in_agencies(AGENCY, agency_ids),
+                    refund_paid_on__gte=period.start,
+                    refund_paid_on__lte=flow_end(period, refresh_as_of()),
+                )
+                if penalised:
+                    qs = qs.filter(penalty__gt=0)
+                return qs.select_related("lease__dwelling").order_by("refund_paid_on", "id")
+
+            return query
+
+        def late(agency_ids, period):
+            return (
+                Settlement.objects.filter(**in_agencies(AGENCY, agency_ids), deadline__lt=refresh_as_of())
+                .exclude(status=SettlementStatus.REFUNDED)
+                .select_related("lease__dwelling")
+                .order_by("deadline", "id")
             )
 
         columns = [
             ("EDL", "pk", "link"),
             ("Bail", "lease.number", ""),
             ("Logement", "lease.dwelling.reference", ""),
+            ("Rendez-vous", "scheduled_at", "datetime"),
+            ("Statut", "get_status_display", ""),
             ("Signé le", "signed_at", "datetime"),
         ]
-        return {"inspections.exit_done": ("États des lieux de sortie signés", done, columns)}
+        settlement_columns = [
+            ("Décompte", "pk", "link"),
+            ("Bail", "lease.number", ""),
+            ("Logement", "lease.dwelling.reference", ""),
+            ("Statut", "get_status_display", ""),
+            ("Remise des clés", "keys_returned_on", "date"),
+            ("Date limite", "deadline", "date"),
+            ("Remboursé le", "refund_paid_on", "date"),
+            ("Majoration", "penalty", "euros"),
+            ("Montant remboursé", "refund_amount", "euros"),
+        ]
+        today = " — situation à la date du calcul"
+        return {
+            "inspections.exit_done": ("États des lieux de sortie signés", done, columns),
+            "inspections.exit_pending": (f"États des lieux de sortie à faire{today}", pending, columns),
+            "inspections.settled": ("Dépôts de garantie restitués dans la période", refunded(), settlement_columns),
+            "inspections.penalties": (
+                "Restitutions tardives majorées dans la période",
+                refunded(penalised=True),
+                settlement_columns,
+            ),
+            "inspections.settlements_late": (f"Décomptes en retard{today}", late, settlement_columns),
+        }
+
+
+# Live figures have no history row by row: their list is today's situation, the photo's for the
+# month of the refresh.
+LIVE_NOTE = "situation à la date du calcul (les mois passés sont une photo sans détail)"
+PENDING = [InspectionStatus.SCHEDULED, InspectionStatus.IN_PROGRESS]
 
 
 register(

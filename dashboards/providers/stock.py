@@ -14,15 +14,14 @@ Definitions (docs/dashboards.md):
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
+from django.db.models import Exists, OuterRef, Q, Subquery
 
-from tenancies.models import DwellingStatus, Lease, LeaseStatus
+from tenancies.models import Dwelling, DwellingStatus, Lease, LeaseStatus
 
-from ..periods import month_end
+from ..drilldown import SqlRows, VacantDwelling, flow_end, refresh_as_of, stock_day, stock_month
+from ..periods import month_end, month_start
 from ..registry import Chart, Figure, Provider, in_agencies, register
 from ..values import ratio
 
@@ -99,11 +98,6 @@ GROUP BY 1, 2
 """
 
 
-def _dwellings_url(ctx, **params):
-    query = {k: v for k, v in {"agency": ctx.agency_id or "", **params}.items() if v}
-    return reverse("tenancies:dwelling_list") + ("?" + urlencode(query) if query else "")
-
-
 def _detail_url(code):
     def link(ctx):
         return ctx.detail_url(code)
@@ -141,12 +135,7 @@ class StockProvider(Provider):
 
         figures = [
             Figure(
-                "stock.dwellings",
-                "Logements",
-                "count",
-                lambda v: v.stock("dwellings"),
-                lambda ctx: _dwellings_url(ctx),
-                "liste du patrimoine actuel",
+                "stock.dwellings", "Logements", "count", lambda v: v.stock("dwellings"), _detail_url("stock.dwellings")
             )
         ]
         labels = {"let": "Loués", "vacant": "Vacants", "reserved": "Réservés", "works": "Indisponibles (travaux)"}
@@ -157,8 +146,8 @@ class StockProvider(Provider):
                     labels[status],
                     "count",
                     status_count(status),
-                    (lambda s: lambda ctx: _dwellings_url(ctx, status=s))(status),
-                    "statut actuel (la liste n'a pas de filtre par date)",
+                    _detail_url(f"stock.status_{status}"),
+                    help="Statut en fin de période (reconstitué par les baux pour un mois passé).",
                 )
             )
         figures += [
@@ -167,27 +156,24 @@ class StockProvider(Provider):
                 "Taux de vacance commerciale",
                 "percent",
                 lambda v: ratio(_add(v.stock("status_vacant"), v.stock("status_reserved")), v.stock("dwellings")),
-                lambda ctx: _dwellings_url(ctx, status="vacant"),
-                "statut actuel",
-                "Logements vacants ou réservés ÷ logements, en fin de période.",
+                _detail_url("stock.vacancy_commercial"),
+                help="Logements vacants ou réservés ÷ logements, en fin de période.",
             ),
             Figure(
                 "stock.vacancy_technical",
                 "Taux de vacance technique (travaux)",
                 "percent",
                 lambda v: ratio(v.stock("status_works"), v.stock("dwellings")),
-                lambda ctx: _dwellings_url(ctx, status="works"),
-                "statut actuel",
-                "Logements indisponibles pour travaux ÷ logements, en fin de période.",
+                _detail_url("stock.status_works"),
+                help="Logements indisponibles pour travaux ÷ logements, en fin de période.",
             ),
             Figure(
                 "stock.vacancy_days_rate",
                 "Taux de vacance (jours sans bail)",
                 "percent",
                 lambda v: ratio(v.flow("vacant_days"), v.flow("dwelling_days")),
-                lambda ctx: _dwellings_url(ctx, status="vacant"),
-                "statut actuel",
-                "Jours sans bail ÷ jours de la période, tous logements.",
+                _detail_url("stock.rent_lost"),
+                help="Jours sans bail ÷ jours de la période, tous logements.",
             ),
             Figure(
                 "stock.relet_days",
@@ -209,9 +195,8 @@ class StockProvider(Provider):
                 "Loyer perdu du fait de la vacance",
                 "euros",
                 lambda v: v.flow("rent_lost"),
-                lambda ctx: _dwellings_url(ctx, status="vacant"),
-                "statut actuel",
-                "Par logement et par mois : loyer actuel × jours sans bail ÷ jours du mois, au centime.",
+                _detail_url("stock.rent_lost"),
+                help="Par logement et par mois : loyer actuel × jours sans bail ÷ jours du mois, au centime.",
             ),
             Figure(
                 "stock.departures",
@@ -239,21 +224,7 @@ class StockProvider(Provider):
 
     def drilldowns(self):
         def relets(agency_ids, period):
-            earlier = Lease.objects.filter(dwelling=OuterRef("dwelling")).exclude(status__in=NOT_HELD)
-            earlier = earlier.filter(
-                Q(starts_on__lt=OuterRef("starts_on")) | Q(starts_on=OuterRef("starts_on"), id__lt=OuterRef("id"))
-            )
-            return (
-                Lease.objects.filter(
-                    **in_agencies("dwelling__building__estate__agency", agency_ids),
-                    starts_on__gte=period.start,
-                    starts_on__lte=period.end,
-                )
-                .exclude(status__in=NOT_HELD)
-                .filter(Exists(earlier))
-                .select_related("dwelling")
-                .order_by("starts_on", "id")
-            )
+            return relet_leases(agency_ids, period, refresh_as_of())
 
         def departures(agency_ids, period):
             return (
@@ -261,16 +232,143 @@ class StockProvider(Provider):
                     **in_agencies("dwelling__building__estate__agency", agency_ids),
                     status=LeaseStatus.ENDED,
                     ends_on__gte=period.start,
-                    ends_on__lte=period.end,
+                    ends_on__lte=flow_end(period, refresh_as_of()),
                 )
                 .select_related("dwelling")
                 .order_by("ends_on", "id")
             )
 
+        def at_end(statuses):
+            def query(agency_ids, period):
+                return dwellings_at_end(agency_ids, period, refresh_as_of(), statuses)
+
+            return query
+
+        def rent_lost(agency_ids, period):
+            return vacant_dwellings(agency_ids, period, refresh_as_of())
+
+        end = "en fin de période"
         return {
-            "stock.relet_days": ("Baux de relocation commencés dans la période", relets, LEASE_COLUMNS),
+            "stock.dwellings": ("Logements", at_end(None), DWELLING_COLUMNS),
+            "stock.status_let": (f"Logements loués {end}", at_end(["let"]), DWELLING_COLUMNS),
+            "stock.status_vacant": (f"Logements vacants {end}", at_end(["vacant"]), DWELLING_COLUMNS),
+            "stock.status_reserved": (f"Logements réservés {end}", at_end(["reserved"]), DWELLING_COLUMNS),
+            "stock.status_works": (f"Logements indisponibles (travaux) {end}", at_end(["works"]), DWELLING_COLUMNS),
+            "stock.vacancy_commercial": (
+                f"Logements vacants ou réservés {end}",
+                at_end(["vacant", "reserved"]),
+                DWELLING_COLUMNS,
+            ),
+            "stock.rent_lost": ("Logements sans bail une partie de la période", rent_lost, VACANT_COLUMNS),
+            "stock.relet_days": ("Baux de relocation commencés dans la période", relets, RELET_COLUMNS),
             "stock.departures": ("Baux terminés dans la période", departures, LEASE_COLUMNS),
         }
+
+
+def held_on(day: date) -> Exists:
+    """A lease (neither draft nor cancelled) holds the dwelling on that day (the refresh's rule)."""
+    leases = Lease.objects.filter(dwelling=OuterRef("pk"), starts_on__lte=day).exclude(status__in=NOT_HELD)
+    return Exists(leases.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day)))
+
+
+def dwellings_at_end(agency_ids, period, as_of: date, statuses: list[str] | None):
+    """The dwellings counted in `status_<s>` for these statuses at the month the figure is read at:
+    the live status in the refresh's month, else the status rebuilt from the leases."""
+    qs = Dwelling.objects.filter(**in_agencies("building__estate__agency", agency_ids))
+    if statuses is not None:
+        if stock_month(period, as_of) >= month_start(as_of):
+            qs = qs.filter(status__in=statuses)
+        else:
+            held = held_on(stock_day(period, as_of))
+            wanted = Q(pk__in=[])
+            for status in statuses:
+                if status == DwellingStatus.LET:
+                    wanted |= Q(held)
+                elif status == DwellingStatus.VACANT:
+                    wanted |= ~Q(held) & Q(status__in=[DwellingStatus.LET, DwellingStatus.VACANT])
+                else:
+                    wanted |= ~Q(held) & Q(status=status)
+            qs = qs.filter(wanted)
+    return qs.order_by("reference", "id")
+
+
+def relet_leases(agency_ids, period, as_of: date):
+    """Leases counted as relets: starting in the period (up to the refresh's day) on a dwelling whose
+    previous lease (by start, then id) has an end date, annotated with that end (`previous_end`)."""
+    previous = (
+        Lease.objects.filter(dwelling=OuterRef("dwelling"))
+        .exclude(status__in=NOT_HELD)
+        .filter(Q(starts_on__lt=OuterRef("starts_on")) | Q(starts_on=OuterRef("starts_on"), id__lt=OuterRef("id")))
+        .order_by("-starts_on", "-id")
+        .values("ends_on")[:1]
+    )
+    return (
+        Lease.objects.filter(
+            **in_agencies("dwelling__building__estate__agency", agency_ids),
+            starts_on__gte=period.start,
+            starts_on__lte=flow_end(period, as_of),
+        )
+        .exclude(status__in=NOT_HELD)
+        .annotate(previous_end=Subquery(previous))
+        .filter(previous_end__isnull=False)
+        .select_related("dwelling")
+        .order_by("starts_on", "id")
+    )
+
+
+# Per dwelling of the scope and month of the period (up to the refresh's month): the days without a
+# lease and the rent they lost, exactly as STOCK_SQL sums them; dwellings with at least one such day.
+VACANT_SQL = """
+WITH mo AS (
+    SELECT m::date AS m,
+           ((m + interval '1 month')::date - m::date) AS dim,
+           LEAST((m + interval '1 month' - interval '1 day')::date, %(as_of)s::date) AS me
+    FROM generate_series(%(first)s::date, %(last)s::date, interval '1 month') AS m
+),
+scope AS (
+    SELECT d.id, d.reference, d.rent
+    FROM tenancies_dwelling d
+    JOIN tenancies_building b ON b.id = d.building_id
+    JOIN tenancies_estate e ON e.id = b.estate_id
+    WHERE %(everything)s OR e.agency_id = ANY(%(agencies)s)
+),
+occ AS (
+    SELECT l.dwelling_id, mo.m,
+           SUM(LEAST(COALESCE(l.ends_on, mo.me), mo.me) - GREATEST(l.starts_on, mo.m) + 1) AS days
+    FROM tenancies_lease l
+    JOIN scope s ON s.id = l.dwelling_id
+    JOIN mo ON l.starts_on <= mo.me AND (l.ends_on IS NULL OR l.ends_on >= mo.m)
+    WHERE l.status NOT IN ('draft', 'cancelled')
+    GROUP BY 1, 2
+),
+dm AS (
+    SELECT s.id, s.reference, s.rent, mo.dim,
+           (mo.me - mo.m + 1) - LEAST(COALESCE(occ.days, 0), mo.me - mo.m + 1) AS vacant
+    FROM scope s
+    CROSS JOIN mo
+    LEFT JOIN occ ON occ.dwelling_id = s.id AND occ.m = mo.m
+)
+SELECT id, reference, rent, SUM(vacant) AS vacant_days, SUM(ROUND(rent * vacant / dim, 2)) AS lost
+FROM dm
+GROUP BY id, reference, rent
+HAVING SUM(vacant) > 0
+"""
+VACANT_ROWS_SQL = "-- rows\nORDER BY lost DESC, id LIMIT %(limit)s OFFSET %(offset)s".replace("-- rows", VACANT_SQL)
+# Constant fragments only: every value is a bound parameter.
+VACANT_COUNT_SQL = "SELECT COUNT(*) FROM (\n-- rows\nLIMIT %(limit)s) AS x"  # nosec B608 - constant fragments
+VACANT_COUNT_SQL = VACANT_COUNT_SQL.replace("-- rows", VACANT_SQL)
+
+
+def vacant_dwellings(agency_ids, period, as_of: date) -> SqlRows:
+    """The dwellings behind `vacant_days` and `rent_lost` over the period, with their share of each."""
+    params = {
+        "first": period.start,
+        "last": min(period.last_month, month_start(as_of)),
+        "as_of": as_of,
+        "everything": agency_ids is None,
+        "agencies": list(agency_ids or []),
+    }
+    return SqlRows(VACANT_ROWS_SQL, VACANT_COUNT_SQL, params, lambda row: VacantDwelling(*row))
 
 
 def _add(a, b):
@@ -284,6 +382,19 @@ LEASE_COLUMNS = [
     ("Début", "starts_on", "date"),
     ("Fin", "ends_on", "date"),
     ("Loyer", "rent", "euros"),
+]
+RELET_COLUMNS = [*LEASE_COLUMNS[:4], ("Fin du bail précédent", "previous_end", "date"), LEASE_COLUMNS[-1]]
+DWELLING_COLUMNS = [
+    ("Logement", "reference", "link"),
+    ("Typologie", "typology", ""),
+    ("Statut actuel", "get_status_display", ""),
+    ("Loyer", "rent", "euros"),
+]
+VACANT_COLUMNS = [
+    ("Logement", "reference", "link"),
+    ("Loyer", "rent", "euros"),
+    ("Jours sans bail", "vacant_days", ""),
+    ("Loyer perdu", "rent_lost", "euros"),
 ]
 
 

@@ -4,14 +4,20 @@ from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
+from arrears.models import LitigationKind
 from billing.models import DirectDebit, LedgerEntry
 from dashboards.models import MonthlyFigure
 from dashboards.periods import Period
+from dashboards.registry import providers
 from dashboards.selectors import Selection, build_blocks
+from dashboards.services import refresh_dashboards
 from tenancies.models import Agency, Dwelling, Lease
+
+from .seeding import seed_arrears_steps, seed_move_outs
 
 BILLED = {"rent", "annex_rent", "charge", "sls", "rls", "regularisation"}
 CENT = Decimal("0.01")
@@ -102,9 +108,17 @@ def expected_components(months, as_of):
             agency = snap.account.lease.dwelling.building.estate.agency_id
             for key in ("overdue", "bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_over_90"):
                 out[(agency, live, key)] += getattr(snap, key)
-        for case in ArrearsCase.objects.select_related("lease__dwelling__building__estate"):
+        for case in ArrearsCase.objects.select_related("lease__dwelling__building__estate").prefetch_related(
+            "litigation_steps"
+        ):
+            agency = case.lease.dwelling.building.estate.agency_id
             if case.status != "closed":
-                out[(case.lease.dwelling.building.estate.agency_id, live, f"cases_{case.status}")] += 1
+                out[(agency, live, f"cases_{case.status}")] += 1
+            if case.status == "amicable":
+                out[(agency, live, f"ladder_{min(case.ladder_position, 4)}")] += 1
+            if case.status == "litigation":
+                steps = sorted(case.litigation_steps.all(), key=lambda s: (s.position, s.id))
+                out[(agency, live, f"litigation_{steps[-1].kind if steps else 'none'}")] += 1
         for plan in RepaymentPlan.objects.select_related("case__lease__dwelling__building__estate"):
             if plan.status in ("active", "late", "broken", "completed"):
                 out[(plan.case.lease.dwelling.building.estate.agency_id, live, f"plans_{plan.status}")] += 1
@@ -124,6 +138,30 @@ def expected_components(months, as_of):
             out[(entry.account.lease.dwelling.building.estate.agency_id, m, "written_off")] += (
                 entry.credit - entry.debit
             )
+    # Move-outs: exit EDLs signed (local day) and deposits refunded by month; pending ones and open
+    # settlements photographed in the refresh's month.
+    from inspections.models import Inspection, Settlement
+
+    for edl in Inspection.objects.filter(kind="exit").select_related("lease__dwelling__building__estate"):
+        agency = edl.lease.dwelling.building.estate.agency_id
+        if edl.status == "signed":
+            day = timezone.localtime(edl.signed_at).date()
+            if day <= as_of and day.replace(day=1) in months:
+                out[(agency, day.replace(day=1), "exit_done")] += 1
+        if edl.status in ("scheduled", "in_progress") and live in months:
+            out[(agency, live, "exit_pending")] += 1
+    for settlement in Settlement.objects.select_related("lease__dwelling__building__estate"):
+        agency = settlement.lease.dwelling.building.estate.agency_id
+        paid = settlement.refund_paid_on
+        if paid and paid <= as_of and paid.replace(day=1) in months:
+            m = paid.replace(day=1)
+            out[(agency, m, "settled")] += 1
+            out[(agency, m, "settle_days")] += (paid - settlement.keys_returned_on).days
+            out[(agency, m, "settled_in_time")] += paid <= settlement.deadline
+            out[(agency, m, "penalties")] += settlement.penalty
+        if settlement.status != "refunded" and live in months:
+            out[(agency, live, "settlements_open")] += 1
+            out[(agency, live, "settlements_late")] += settlement.deadline < as_of
     # Applications: open ones today (count, cotation, days since first registration), dated flows.
     from applications.committee.models import Decision, Offer, Session
     from applications.models import OPEN_STATUSES, Application
@@ -156,17 +194,47 @@ def expected_components(months, as_of):
     return out
 
 
-def stored():
-    return {(f.agency_id, f.month, f.key): f.value for f in MonthlyFigure.objects.all()}
+# The components this file recomputes: those of the stock, billing, move-out and arrears providers,
+# and the applications and committee ones it has checked since they landed (their newer components
+# are checked by test_exactness_allocations.py).
+OWNED = ("stock", "billing", "inspections", "arrears")
+APPLICATION_KEYS = {"open", "score_sum", "waiting_days", "renewal_due", "registered", "cancelled"}
+COMMITTEE_KEYS = {"sessions", "examined", "offers_refused", "offers_accepted"}
 
 
-def test_components_and_figures_are_exact(refreshed):
+def checked_keys():
+    keys = set(APPLICATION_KEYS | COMMITTEE_KEYS)
+    for provider in providers():
+        if provider.slug in OWNED:
+            keys |= set(provider.components)
+        if provider.slug == "committee":
+            keys |= {k for k in provider.components if k.startswith("decision_")}
+    return keys
+
+
+def stored(keys=None):
+    return {
+        (f.agency_id, f.month, f.key): f.value for f in MonthlyFigure.objects.all() if keys is None or f.key in keys
+    }
+
+
+@pytest.fixture
+def seeded(demo_stock):
+    """The demo stock with move-outs (signed, pending, refunded in time and late with penalties) and
+    arrears cases along the ladder and in litigation, all through the apps' services."""
+    seed_move_outs()
+    seed_arrears_steps()
+    return refresh_dashboards(as_of=demo_stock, full=True)
+
+
+def test_components_and_figures_are_exact(seeded):
     """Each stored component, then each figure of the page for several periods and scopes."""
-    as_of = refreshed.as_of
+    as_of = seeded.as_of
+    keys = checked_keys()
     months = sorted({m for _a, m, _k in stored()})
     assert months[-1] == date(2026, 12, 1) and len(months) == 36
     expected = expected_components(months, as_of)
-    actual = stored()
+    actual = stored(keys)
     # Sanity: the data exercises every component somewhere.
     for key in (
         "rent_lost",
@@ -183,48 +251,95 @@ def test_components_and_figures_are_exact(refreshed):
         "open",
         "registered",
         "waiting_days",
+        "exit_done",
+        "exit_pending",
+        "settled",
+        "settled_in_time",
+        "penalties",
+        "settlements_late",
+        "ladder_0",
+        "ladder_1",
+        "ladder_2",
+        "ladder_4",
+        "litigation_none",
+        "litigation_commandement_payer",
     ):
         assert any(v for (_a, _m, k), v in expected.items() if k == key), key
     for key, value in actual.items():
         assert value == expected.get(key, Decimal("0")), key
-    assert {k for k, v in expected.items() if v} <= set(actual)
+    assert {k for k, v in expected.items() if v and k[2] in keys} <= set(actual)
     check_page_figures(expected, as_of)
 
 
 def _independent_figures(comp, period, agency_ids, as_of):
+    """Every figure of the stock, billing, move-out and arrears blocks from the components above."""
     months = period.months
 
     def flow(key):
         return sum((comp.get((a, m, key), Decimal(0)) for a in agency_ids for m in months), Decimal(0))
 
     last = min(period.last_month, as_of.replace(day=1))
+    live = last == as_of.replace(day=1)
 
     def stock(key):
         return sum((comp.get((a, last, key), Decimal(0)) for a in agency_ids), Decimal(0))
 
-    def pct(n, d, places="0.1"):
-        return None if not d else (n * 100 / d).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    def live_stock(key):  # photographed in the refresh's month only: earlier months have none
+        return stock(key) if live else None
+
+    def pct(n, d, places="0.1", scale=100):
+        if n is None or not d:
+            return None
+        return (n * scale / d).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
     billed, apl, collected = flow("billed"), flow("apl"), flow("collected")
-    return {
+    figures = {
         "stock.dwellings": stock("dwellings"),
-        "stock.status_let": stock("status_let"),
+        **{f"stock.status_{s}": stock(f"status_{s}") for s in ("let", "vacant", "reserved", "works")},
         "stock.vacancy_commercial": pct(stock("status_vacant") + stock("status_reserved"), stock("dwellings")),
         "stock.vacancy_technical": pct(stock("status_works"), stock("dwellings")),
+        "stock.vacancy_days_rate": pct(flow("vacant_days"), flow("dwelling_days")),
         "stock.rent_lost": flow("rent_lost"),
-        "stock.relet_days": None
-        if not flow("relets")
-        else (flow("relet_vacant_days") / flow("relets")).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+        "stock.relet_days": pct(flow("relet_vacant_days"), flow("relets"), scale=1),
+        "stock.relets": flow("relets"),
+        "stock.departures": flow("departures"),
         "stock.turnover": pct(flow("departures"), stock("dwellings")),
         "billing.billed": billed,
+        "billing.apl": apl,
         "billing.apl_share": pct(apl, billed),
+        "billing.due": billed - apl,
         "billing.collected": collected,
         "billing.collection_rate": pct(collected, billed - apl),
         "billing.outstanding": stock("outstanding"),
+        "billing.dd_count": flow("dd_count"),
         "billing.dd_rejected": flow("dd_rejected"),
-        "arrears.overdue": stock("overdue") if last == as_of.replace(day=1) else None,
+        "billing.dd_reject_rate": pct(flow("dd_rejected"), flow("dd_count")),
+        "billing.dd_rejected_amount": flow("dd_rejected_amount"),
+        "inspections.exit_done": flow("exit_done"),
+        "inspections.exit_pending": live_stock("exit_pending"),
+        "inspections.settled": flow("settled"),
+        "inspections.settle_days": pct(flow("settle_days"), flow("settled"), scale=1),
+        "inspections.in_time_rate": pct(flow("settled_in_time"), flow("settled")),
+        "inspections.penalties": flow("penalties"),
+        "inspections.settlements_late": live_stock("settlements_late"),
+        "arrears.overdue": live_stock("overdue"),
+        **{f"arrears.{b}": live_stock(b) for b in ("bucket_0_30", "bucket_31_60", "bucket_61_90", "bucket_over_90")},
+        **{f"arrears.cases_{s}": live_stock(f"cases_{s}") for s in ("amicable", "plan", "litigation", "suspended")},
+        **{f"arrears.ladder_{r}": live_stock(f"ladder_{r}") for r in range(5)},
+        **{f"arrears.litigation_{k}": live_stock(f"litigation_{k}") for k in ["none", *LitigationKind.values]},
         "arrears.cases_opened": flow("cases_opened"),
+        "arrears.cases_closed": flow("cases_closed"),
+        "arrears.plans_kept": live_stock("plans_active"),
+        "arrears.plans_late": live_stock("plans_late"),
+        "arrears.plans_broken": live_stock("plans_broken"),
+        "arrears.plans_kept_rate": pct(
+            live_stock("plans_active"),
+            stock("plans_active") + stock("plans_late") + stock("plans_broken"),
+        ),
+        "arrears.caf_overdue": live_stock("caf_overdue"),
+        "arrears.written_off": flow("written_off"),
     }
+    return figures
 
 
 def check_page_figures(comp, as_of):
@@ -234,20 +349,57 @@ def check_page_figures(comp, as_of):
         (Period("quarter", date(2026, 10, 1)), None),
         (Period("year", date(2026, 1, 1)), agencies[0]),
         (Period("month", date(2026, 12, 1)), None),
+        (Period("month", date(2026, 12, 1)), agencies[1]),
     ]
+    owned = {f.code for p in providers() if p.slug in OWNED for f in p.figures()}
     for period, agency in checks:
         selection = Selection(period, agencies, agency)
         rows = {r.code: r for b in build_blocks(selection) for r in b.rows}
         ids = selection.agency_ids
         expected = _independent_figures(comp, period, ids, as_of)
         previous = _independent_figures(comp, period.previous(), ids, as_of)
+        last_year = _independent_figures(comp, period.last_year(), ids, as_of)
+        assert set(expected) == owned  # every figure of these blocks is recomputed
         for code, value in expected.items():
             assert rows[code].current == value, (period, code)
             assert rows[code].previous == previous[code], (period, code, "previous")
+            assert rows[code].last_year == last_year[code], (period, code, "last year")
     # Collected in November 2026 really is a sum of euros, to the cent.
     november = Selection(Period("month", date(2026, 11, 1)), agencies)
     row = next(r for b in build_blocks(november) for r in b.rows if r.code == "billing.collected")
     assert row.current > 0 and row.current == row.current.quantize(CENT)
+
+
+def test_move_out_figures_by_hand(seeded):
+    """The seeded move-outs, figure by figure, against what the scenario says (tests/dashboards/seeding.py)."""
+    agencies = list(Agency.objects.order_by("name"))
+    rows = {r.code: r for b in build_blocks(Selection(Period("year", date(2026, 1, 1)), agencies)) for r in b.rows}
+    # Per agency: 5 exits signed in 2026 (1 in 2025), 3 refunds in 2026 (1 in time, 2 late).
+    assert rows["inspections.exit_done"].current == 10 and rows["inspections.exit_done"].last_year == 2
+    assert rows["inspections.settled"].current == 6 and rows["inspections.in_time_rate"].current == Decimal("33.3")
+    assert rows["inspections.settlements_late"].current == 2  # signed 1 October, deadline 1 December
+    assert rows["inspections.exit_pending"].current == 4
+    from inspections.models import Settlement
+
+    late = Settlement.objects.filter(refund_paid_on__year=2026, penalty__gt=0)
+    expected_penalties = sum(
+        ((s.monthly_rent * Decimal("0.10") * n).quantize(CENT) for s in late for n in [_months_started(s)]),
+        Decimal("0"),
+    )
+    assert late.count() == 4 and rows["inspections.penalties"].current == expected_penalties
+    days = sum(
+        (s.refund_paid_on - s.keys_returned_on).days for s in Settlement.objects.filter(refund_paid_on__year=2026)
+    )
+    assert rows["inspections.settle_days"].current == (Decimal(days) / 6).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _months_started(settlement):
+    """Monthly periods started after the deadline up to the refund (DOMAIN.md: 10 % per month started)."""
+    n, start = 0, settlement.deadline
+    while start < settlement.refund_paid_on:
+        n += 1
+        start += relativedelta(months=1)
+    return n
 
 
 def test_incremental_refresh_matches_a_full_one(refreshed, django_capture_on_commit_callbacks):

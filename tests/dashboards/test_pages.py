@@ -17,6 +17,7 @@ from dashboards.tasks import refresh_dashboards as refresh_task
 from tests.factories import UserFactory
 
 INDEX = reverse("dashboards:index")
+DETAIL = reverse("dashboards:detail")
 NOVEMBER = {"date": "2026-11"}
 
 
@@ -57,7 +58,9 @@ def test_direction_sees_every_agency_with_comparisons(client, manager, world, fi
     assert rows["billing.billed"].previous == Decimal("0") and rows["billing.billed"].vs_previous == Decimal("994.10")
     assert "994,10\xa0€" in html and "40,2\xa0%" in html
     assert rows["billing.collected"].link.startswith(reverse("dashboards:detail") + "?")
-    assert rows["stock.status_let"].link == "/logements/?status=let"
+    assert rows["stock.status_let"].link == DETAIL + "?periode=month&date=2026-11&figure=stock.status_let"
+    listed = client.get(rows["stock.status_let"].link).context["page"].items
+    assert {d.reference for d in listed} == {world["A"].dwelling.reference, world["B"].dwelling.reference}
 
 
 def test_responsable_sees_only_their_agency(client, responsable, world, figures):
@@ -69,7 +72,10 @@ def test_responsable_sees_only_their_agency(client, responsable, world, figures)
     assert "hors de votre périmètre" in html
     rows = {r.code: r for b in response.context["blocks"] for r in b.rows}
     assert rows["billing.billed"].current == Decimal("497.05")
-    assert rows["stock.status_let"].link == "/logements/?status=let"  # the list is scoped to their agencies
+    link = rows["stock.status_let"].link  # their agencies only: the drill-down is scoped by the same rule
+    assert link == DETAIL + "?periode=month&date=2026-11&figure=stock.status_let"
+    html = client.get(link).content.decode()
+    assert world["A"].dwelling.reference in html and world["B"].dwelling.reference not in html
     nav = client.get(reverse("home")).content.decode()
     assert 'href="/tableaux-de-bord/"' in nav
 
