@@ -160,15 +160,29 @@ def holds(*, household_ids, as_of) -> dict[int, str]:  # noqa: ARG001 - the regi
 
 def purge(*, as_of, dry_run: bool) -> dict[str, int]:
     """The SEPA mandates of former tenants past their term lose the debtor's name and IBAN
-    (the collection files already sent stay, as accounting records)."""
-    from tenancies.privacy import ANONYMISED, expired_households
+    (the collection files already sent stay, as accounting records). SLS surveys sent before the
+    "survey" term (3 years: the current and previous survey serve the two-year rule) are deleted
+    with their history rows; the SLS charges they set stay with the lease."""
+    from django.db import transaction
 
-    from .models import SepaMandate
+    from tenancies.privacy import ANONYMISED, expired_households, retention_limit
+
+    from .models import SepaMandate, SlsSurvey
 
     mandates = SepaMandate.objects.filter(account__lease__household_id__in=expired_households(as_of)).exclude(
         debtor_name=ANONYMISED
     )
-    count = mandates.count()
-    if not dry_run and count:
+    surveys = list(SlsSurvey.objects.filter(sent_on__lt=retention_limit("survey", as_of)).values_list("pk", flat=True))
+    history = SlsSurvey.history.filter(id__in=surveys)
+    counts = {
+        "sepamandate_anonymised": mandates.count(),
+        "slssurvey_deleted": len(surveys),
+        "slssurvey_history_deleted": history.count(),
+    }
+    if dry_run or not any(counts.values()):
+        return counts
+    with transaction.atomic():
         mandates.update(debtor_name=ANONYMISED, iban="", bic="")
-    return {"sepamandate_anonymised": count}
+        SlsSurvey.objects.filter(pk__in=surveys).delete()
+        history.delete()  # the deletion records just written included
+    return counts

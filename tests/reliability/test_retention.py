@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from billing.models import Account, SepaMandate
+from billing.models import Account, SepaMandate, SlsSurvey
 from tenancies import privacy, services
 from tenancies.models import Lease, LeaseStatus, Person, ReadLog
 from tests.factories import DwellingFactory, HouseholdFactory, PersonFactory
@@ -47,6 +47,9 @@ def read_log(user, on: date):
 def records(world, agent):
     read_log(agent, date(2025, 11, 28))  # 12 months and a day: deleted
     read_log(agent, date(2025, 11, 30))  # kept
+    lease = world["A"].lease  # SLS surveys: 3 years, so sent before 29/11/2023 is past it
+    SlsSurvey.objects.create(lease=lease, year=2023, sent_on=date(2023, 11, 28), household_resources=Decimal("41000"))
+    SlsSurvey.objects.create(lease=lease, year=2024, sent_on=date(2023, 11, 29), household_resources=Decimal("42000"))
     return {
         "past": former_tenant(world, ended_on=date(2023, 11, 29), name="Expirus"),
         "recent": former_tenant(world, ended_on=date(2023, 11, 30), name="Recentia"),
@@ -72,7 +75,9 @@ def test_retention_job_twice(records, world):
         "axes_failurelog_deleted": 0,
         "axes_attempt_deleted": 0,
     }
-    assert first["billing"] == {"sepamandate_anonymised": 1}
+    assert first["billing"] == {"sepamandate_anonymised": 1, "slssurvey_deleted": 1, "slssurvey_history_deleted": 1}
+    assert list(SlsSurvey.objects.values_list("year", flat=True)) == [2024]
+    assert not SlsSurvey.history.filter(year=2023).exists()
     assert first == dry
 
     past.refresh_from_db()
