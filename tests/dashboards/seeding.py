@@ -122,8 +122,21 @@ def seed_arrears_steps() -> None:
         cases = list(
             ArrearsCase.objects.filter(lease__dwelling__building__estate__agency=agency, status=CaseStatus.AMICABLE)
             .exclude(lease__status=LeaseStatus.ENDED)
-            .order_by("id")[:5]
+            .order_by("id")[:7]
         )
+        plan_case, write_off_case = cases[5:7]
+        cases = cases[:5]
+        on = plan_case.opened_on  # a one-instalment plan, signed: kept (active)
+        debt = arrears_services.current_debt(plan_case)
+        plan = arrears_services.plan_propose(
+            case=plan_case, debt=debt, monthly_instalment=debt, first_due_on=on, months=1, on=on, by=chargee
+        )
+        arrears_services.plan_sign(plan=plan, signed_on=on, today=on, by=chargee)
+        on = write_off_case.opened_on  # 25,00 € written off, approved by the responsable
+        write_off = arrears_services.write_off_request(
+            case=write_off_case, amount=Decimal("25.00"), reason="Reliquat irrécouvrable", on=on, today=on, by=chargee
+        )
+        arrears_services.write_off_decide(write_off=write_off, approve=True, on=on, today=on, by=resp)
         for index, case in enumerate(cases):
             rungs = [1, 2, 4, 4, 4][index]
             on = case.opened_on

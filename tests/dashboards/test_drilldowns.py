@@ -239,10 +239,40 @@ def test_arrears_drilldowns(seeded, client):
     _non_zero(
         "arrears",
         seeded,
-        ["arrears.overdue", "arrears.ladder_1", "arrears.ladder_4", "arrears.litigation_commandement_payer"],
+        [
+            "arrears.overdue",
+            "arrears.ladder_1",
+            "arrears.ladder_4",
+            "arrears.litigation_commandement_payer",
+            "arrears.plans_kept",
+            "arrears.written_off",
+        ],
     )
     assert check_block("arrears", seeded) > 50
     check_territory(client, "arrears", seeded, ["arrears.overdue", "arrears.cases_amicable", "arrears.ladder_0"])
+
+
+def test_overdue_by_bucket_and_by_agency(seeded):
+    """The per-agency table: each agency's overdue (and buckets) is its own figure; they add up."""
+    period = Period("month", date(2026, 12, 1))
+    block = next(b for b in build_blocks(Selection(period, seeded)) if b.slug == "arrears")
+    overall = {r.label: r.current for r in block.rows}
+    for label, _unit, cells in block.agency_rows:
+        if "impayé" not in label and "jours" not in label:
+            continue
+        assert [value for _d, value, _l in cells] == [
+            next(
+                r.current
+                for b in build_blocks(Selection(period, seeded, agency), with_charts=False)
+                if b.slug == "arrears"
+                for r in b.rows
+                if r.label == label
+            )
+            for agency in seeded
+        ]
+        assert sum(value for _d, value, _l in cells) == overall[label]
+    buckets = [overall[r.label] for r in block.rows if r.code.startswith("arrears.bucket_")]
+    assert sum(buckets) == overall["Échu impayé (photo de fin de mois)"] > 0
 
 
 def test_ladder_and_litigation_steps_add_up(seeded):

@@ -263,6 +263,8 @@ def test_components_and_figures_are_exact(seeded):
         "ladder_4",
         "litigation_none",
         "litigation_commandement_payer",
+        "plans_active",
+        "written_off",
     ):
         assert any(v for (_a, _m, k), v in expected.items() if k == key), key
     for key, value in actual.items():
