@@ -81,7 +81,7 @@ rc=0
 elapsed=$(($(date +%s) - started))
 
 echo
-printf '%-44s %12s %8s\n' scenario "converged s" chunks
+printf '%-44s %12s %7s %8s %11s %11s\n' scenario "converged s" chunks missing duplicates "ledger gaps"
 if [ -s "$REPORT" ]; then
     "$ROOT/.venv/bin/python" - "$REPORT" "$elapsed" "$rc" <<'PY'
 import json
@@ -89,9 +89,12 @@ import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1])]
 for r in rows:
-    print(f"{r['scenario']:<44} {r['converged_s']:>12} {r['chunks']:>8}")
+    print(f"{r['scenario']:<44} {r['converged_s']:>12} {r['chunks']:>7} {r['missing']:>8} {r['duplicates']:>11}"
+          f" {r['ledger_gaps']:>11}")
 print(json.dumps({"scenarios": len(rows), "passed": sys.argv[3] == "0", "total_seconds": int(sys.argv[2]),
-                  "converged_s": {r["scenario"]: r["converged_s"] for r in rows}}))
+                  "converged_s": {r["scenario"]: r["converged_s"] for r in rows},
+                  "missing": sum(r["missing"] for r in rows), "duplicates": sum(r["duplicates"] for r in rows),
+                  "ledger_gaps": sum(r["ledger_gaps"] for r in rows)}))
 PY
 else
     echo "no scenario finished"

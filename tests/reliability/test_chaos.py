@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pytest
 from django.db import InterfaceError, OperationalError, connections
+from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from billing import batch
 from billing.batch import start_run
-from billing.models import BillingChunk, BillingRun, RunStatus
+from billing.models import Account, BillingChunk, BillingRun, LedgerEntry, RentNotice, RunStatus
 from tests.billing.conftest import wait_until
 from tests.billing.test_worker_kill import (
     CHUNK_SIZE,
@@ -71,8 +73,37 @@ def wait_converged(run: BillingRun, workers, started: float) -> float:
     return time.monotonic() - started
 
 
-def record(scenario: str, seconds: float, run: BillingRun, **extra) -> None:
-    figure = {"scenario": scenario, "converged_s": round(seconds, 1), "chunks": run.chunk_count, **extra}
+def invariants(lease_ids: list[int]) -> dict[str, int]:
+    """The FT-2 figures, counted (assert_billed_exactly_once has already asserted them to be 0):
+    billable leases without a notice of PERIOD, leases with more than one, accounts whose cached
+    balance differs from the sum of their ledger entries."""
+    notices = RentNotice.objects.filter(period=PERIOD, lease_id__in=lease_ids)
+    billed = set(notices.values_list("lease_id", flat=True))
+    entries = (
+        LedgerEntry.objects.filter(account=OuterRef("pk"))
+        .values("account")
+        .annotate(s=Sum(F("debit") - F("credit")))
+        .values("s")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    off = Account.objects.annotate(
+        ledger=Coalesce(Subquery(entries, output_field=money), Value(0, output_field=money))
+    ).exclude(balance=F("ledger"))
+    return {
+        "missing": len(set(lease_ids) - billed),
+        "duplicates": notices.values("lease_id").annotate(n=Count("id")).filter(n__gt=1).count(),
+        "ledger_gaps": off.count(),
+    }
+
+
+def record(scenario: str, seconds: float, run: BillingRun, lease_ids: list[int], **extra) -> None:
+    figure = {
+        "scenario": scenario,
+        "converged_s": round(seconds, 1),
+        "chunks": run.chunk_count,
+        **invariants(lease_ids),
+        **extra,
+    }
     print(f"\nCHAOS {json.dumps(figure)}")
     if REPORT:
         with Path(REPORT).open("a") as handle:
@@ -104,7 +135,7 @@ def test_pool_child_killed(celery_workers, celery_dispatch, slow_statements, red
     finally:
         celery_workers.stop_all()
     assert_billed_exactly_once(run, lease_ids)
-    record("kill -9 pool child", seconds, run)
+    record("kill -9 pool child", seconds, run, lease_ids)
 
 
 def test_whole_worker_killed_and_restarted(celery_workers, celery_dispatch, slow_statements, redis_client):
@@ -117,7 +148,9 @@ def test_whole_worker_killed_and_restarted(celery_workers, celery_dispatch, slow
     finally:
         celery_workers.stop_all()
     assert_billed_exactly_once(run, lease_ids)
-    record("kill -9 whole worker, restart", seconds, run, visibility_timeout_s=celery_workers.visibility_timeout)
+    record(
+        "kill -9 whole worker, restart", seconds, run, lease_ids, visibility_timeout_s=celery_workers.visibility_timeout
+    )
 
 
 @pytest.mark.skipif(not PG_RESTART, reason="needs LOCATIF_CHAOS_PG_RESTART (a private cluster)")
@@ -136,7 +169,7 @@ def test_postgres_restarted_mid_chunk(celery_workers, celery_dispatch, slow_stat
         celery_workers.stop_all()
     _db_retry(lambda: assert_billed_exactly_once(run, lease_ids))
     assert "retry" in logs.lower() or "OperationalError" in logs
-    record("restart PostgreSQL", seconds, run, restart_s=round(restart_s, 1))
+    record("restart PostgreSQL", seconds, run, lease_ids, restart_s=round(restart_s, 1))
 
 
 @pytest.mark.skipif(not REDIS_RESTART, reason="needs LOCATIF_CHAOS_REDIS_RESTART (a private Redis)")
@@ -160,4 +193,4 @@ def test_redis_restarted_without_persistence(celery_workers, celery_dispatch, sl
     finally:
         celery_workers.stop_all()
     assert_billed_exactly_once(run, lease_ids)
-    record("restart Redis (queue lost) + reconciler", seconds, run, requeued=queued)
+    record("restart Redis (queue lost) + reconciler", seconds, run, lease_ids, requeued=queued)
