@@ -159,23 +159,30 @@ def holds(*, household_ids, as_of) -> dict[int, str]:  # noqa: ARG001 - the regi
 
 
 def purge(*, as_of, dry_run: bool) -> dict[str, int]:
-    """The SEPA mandates of former tenants past their term lose the debtor's name and IBAN
-    (the collection files already sent stay, as accounting records). SLS surveys sent before the
+    """The SEPA mandates of former tenants past their term lose the debtor's name and IBAN (the
+    collection files already sent stay, as accounting records), their housing benefits the CAF
+    file number. SLS surveys sent before the
     "survey" term (3 years: the current and previous survey serve the two-year rule) are deleted
     with their history rows; the SLS charges they set stay with the lease."""
     from django.db import transaction
 
     from tenancies.privacy import ANONYMISED, expired_households, retention_limit
 
-    from .models import SepaMandate, SlsSurvey
+    from .models import HousingBenefit, SepaMandate, SlsSurvey
 
-    mandates = SepaMandate.objects.filter(account__lease__household_id__in=expired_households(as_of)).exclude(
-        debtor_name=ANONYMISED
-    )
+    expired = expired_households(as_of)
+    mandates = SepaMandate.objects.filter(account__lease__household_id__in=expired).exclude(debtor_name=ANONYMISED)
+    # The CAF file number of a former tenant's benefits (the amounts stay), in the history too.
+    benefits = HousingBenefit.objects.filter(lease__household_id__in=expired)
+    benefit_ids = list(benefits.values_list("pk", flat=True))
+    numbered = HousingBenefit.objects.filter(pk__in=benefit_ids).exclude(allocataire_number="")
+    numbered_history = HousingBenefit.history.filter(id__in=benefit_ids).exclude(allocataire_number="")
     surveys = list(SlsSurvey.objects.filter(sent_on__lt=retention_limit("survey", as_of)).values_list("pk", flat=True))
     history = SlsSurvey.history.filter(id__in=surveys)
     counts = {
         "sepamandate_anonymised": mandates.count(),
+        "housingbenefit_number_blanked": numbered.count(),
+        "housingbenefit_history_blanked": numbered_history.count(),
         "slssurvey_deleted": len(surveys),
         "slssurvey_history_deleted": history.count(),
     }
@@ -183,6 +190,8 @@ def purge(*, as_of, dry_run: bool) -> dict[str, int]:
         return counts
     with transaction.atomic():
         mandates.update(debtor_name=ANONYMISED, iban="", bic="")
+        numbered_history.update(allocataire_number="")
+        numbered.update(allocataire_number="")
         SlsSurvey.objects.filter(pk__in=surveys).delete()
         history.delete()  # the deletion records just written included
     return counts

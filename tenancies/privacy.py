@@ -279,9 +279,12 @@ def purge(*, as_of: date, dry_run: bool) -> dict[str, int]:
     """tenancies' own retention: former tenants anonymised, read-log and login-log rows deleted."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    from tenancies.models import Person, ReadLog
+    from tenancies.models import LeaseTransition, Person, ReadLog
 
-    people = Person.objects.filter(household_id__in=expired_households(as_of)).exclude(last_name=ANONYMISED)
+    expired = expired_households(as_of)
+    people = Person.objects.filter(household_id__in=expired).exclude(last_name=ANONYMISED)
+    # The reason of a lease's status change is free text (a death, a departure…).
+    transitions = LeaseTransition.objects.filter(lease__household_id__in=expired).exclude(reason="")
     person_ids = list(people.values_list("id", flat=True))
     history = Person.history.model.objects.filter(id__in=person_ids)
     log_limit = _aware(retention_limit("access_log", as_of))
@@ -291,7 +294,11 @@ def purge(*, as_of: date, dry_run: bool) -> dict[str, int]:
         "axes_failurelog_deleted": AccessFailureLog.objects.filter(attempt_time__lt=log_limit),
         "axes_attempt_deleted": AccessAttempt.objects.filter(attempt_time__lt=log_limit),
     }
-    report = {"person_anonymised": len(person_ids), "person_history_deleted": history.count()}
+    report = {
+        "person_anonymised": len(person_ids),
+        "person_history_deleted": history.count(),
+        "leasetransition_reason_blanked": transitions.count(),
+    }
     if dry_run:
         return report | {key: qs.count() for key, qs in old_logs.items()}
     # update(): no history row is written with the old values; the old history rows go.
@@ -308,6 +315,7 @@ def purge(*, as_of: date, dry_run: bool) -> dict[str, int]:
         city="",
         search_name=ANONYMISED.lower(),
     )
+    transitions.update(reason="")
     for key, qs in old_logs.items():
         report[key] = qs.delete()[0]
     return report

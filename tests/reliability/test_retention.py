@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from billing.models import Account, SepaMandate, SlsSurvey
+from billing.models import Account, HousingBenefit, SepaMandate, SlsSurvey
 from tenancies import privacy, services
-from tenancies.models import Lease, LeaseStatus, Person, ReadLog
+from tenancies.models import Lease, LeaseStatus, LeaseTransition, Person, ReadLog
 from tests.factories import DwellingFactory, HouseholdFactory, PersonFactory
 
 AS_OF = date(2026, 11, 29)  # prescription: 36 months, so leases ended on or before 29/11/2023 are past it
@@ -26,6 +26,16 @@ def former_tenant(world, *, ended_on: date, balance: str = "0.00", name: str):
     dwelling = DwellingFactory(building=territory.building)
     lease = services.lease_create(dwelling=dwelling, household=household, starts_on=date(2015, 1, 1))
     Lease.objects.filter(pk=lease.pk).update(status=LeaseStatus.ENDED, ends_on=ended_on)
+    LeaseTransition.objects.create(lease=lease, from_status="active", to_status="ended", reason=f"Départ de M. {name}")
+    benefit = HousingBenefit.objects.create(
+        lease=lease,
+        valid_from=date(2015, 1, 1),
+        apl_amount=Decimal("180.00"),
+        source="caf",
+        allocataire_number="7654321",
+    )
+    benefit.apl_amount = Decimal("185.00")
+    benefit.save()  # a second history row, with the number
     account = Account.objects.create(lease=lease, balance=Decimal(balance))
     SepaMandate.objects.create(
         account=account,
@@ -70,12 +80,25 @@ def test_retention_job_twice(records, world):
     assert first["tenancies"] == {
         "person_anonymised": 1,
         "person_history_deleted": 2,
+        "leasetransition_reason_blanked": 1,
         "readlog_deleted": 1,
         "axes_accesslog_deleted": 0,
         "axes_failurelog_deleted": 0,
         "axes_attempt_deleted": 0,
     }
-    assert first["billing"] == {"sepamandate_anonymised": 1, "slssurvey_deleted": 1, "slssurvey_history_deleted": 1}
+    assert first["billing"] == {
+        "sepamandate_anonymised": 1,
+        "housingbenefit_number_blanked": 1,
+        "housingbenefit_history_blanked": 2,
+        "slssurvey_deleted": 1,
+        "slssurvey_history_deleted": 1,
+    }
+    benefit = HousingBenefit.objects.get(lease__household=past.household)
+    assert (benefit.allocataire_number, benefit.apl_amount) == ("", Decimal("185.00"))
+    assert set(HousingBenefit.history.filter(id=benefit.pk).values_list("allocataire_number", flat=True)) == {""}
+    assert HousingBenefit.objects.get(lease__household=recent.household).allocataire_number == "7654321"
+    assert LeaseTransition.objects.get(lease__household=past.household, to_status="ended").reason == ""
+    assert LeaseTransition.objects.get(lease__household=recent.household, to_status="ended").reason
     assert list(SlsSurvey.objects.values_list("year", flat=True)) == [2024]
     assert not SlsSurvey.history.filter(year=2023).exists()
     assert first == dry
