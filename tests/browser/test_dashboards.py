@@ -1,10 +1,12 @@
 """The direction's dashboards on the demo data, in Chromium: blocks, charts drawn, a drill-down."""
 
 import re
+from datetime import date
 
 import pytest
 from django.core.management import call_command
 
+from applications.committee import demo as committee_demo
 from tenancies.demo import DEFAULT_PASSWORD as DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,6 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def dashboards_demo(transactional_db):
     call_command("seed_demo", dwellings=120, allow_production=True, verbosity=0)
     call_command("seed_billing_demo", allow_production=True, verbosity=0)
+    call_command("seed_committee_demo", allow_production=True, verbosity=0)
+    # The committee demo dates its history of allocations from today: pinned to 2026 here.
+    president, members = committee_demo.ensure_members()
+    committee_demo.seed_history(date(2026, 12, 3), president, members)
     call_command("seed_dashboards_demo", verbosity=0)
 
 
@@ -75,4 +81,40 @@ def test_direction_sees_the_blocks_with_charts_and_drills_down(dashboards_demo, 
     page.wait_for_url(re.compile(r"/tableaux-de-bord/detail/\?.*figure=stock.status_vacant"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("Logements vacants en fin de période")
     assert page.locator("main table tbody tr").count() == min(count, 25) or count == 0
+
+    # Demand and allocations, CALEOL: the allocation figures of 2026, their charts, a drill-down.
+    page.goto(f"{live_server.url}/tableaux-de-bord/?periode=year&date=2026-01")
+    for block in ("Demandes et attributions", "Commission d'attribution (CALEOL)"):
+        assert page.get_by_role("heading", name=block).is_visible()
+    page.wait_for_function(
+        "document.querySelectorAll('canvas[data-rendered=\"1\"]').length"
+        " === document.querySelectorAll('canvas[data-chart]').length"
+    )
+    for chart in ("applications_scores", "applications_contingents", "committee_refusals", "committee_vacancy"):
+        assert page.locator(f'canvas[data-chart="chart-{chart}"][data-rendered="1"]').count() == 1, chart
+    rows = {
+        code: page.locator(f'tr[data-figure="{code}"] td').first.inner_text()
+        for code in (
+            "applications.allocations",
+            "applications.priority_share",
+            "applications.quota_priority",
+            "applications.q1_share",
+            "applications.alloc_waiting_median",
+            "committee.refusals",
+            "committee.vacancy_median",
+        )
+    }
+    assert int(rows["applications.allocations"]) > 0, rows
+    assert rows["applications.quota_priority"] == "25,0\xa0%"
+    assert rows["applications.priority_share"].endswith("%") and rows["applications.q1_share"].endswith("%")
+    assert rows["applications.alloc_waiting_median"].endswith("mois")
+    assert int(rows["committee.refusals"]) > 0 and rows["committee.vacancy_median"].endswith("j"), rows
+    screenshot("dashboards-allocations")
+    page.locator('tr[data-figure="applications.allocations"] td a').first.click()
+    page.wait_for_url(re.compile(r"/tableaux-de-bord/detail/\?.*figure=applications.allocations"))
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading.startswith("Attributions de la période (baux signés) — 2026"), heading
+    listed = page.locator("main table tbody tr")
+    assert listed.count() == int(rows["applications.allocations"])
+    assert re.search(r"\d{2}/\d{2}/2026", listed.first.inner_text())
     assert problems == [], problems
