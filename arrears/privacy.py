@@ -27,6 +27,8 @@ PERSONAL_DATA = {
     "casetransition": {
         "subject": CASE,
         "label": "changements de statut des dossiers d'impayé",
+        # Status codes stored without choices on the field: printed with the case statuses' labels.
+        "choices": {"from_status": "arrears.models.CaseStatus", "to_status": "arrears.models.CaseStatus"},
         "labels": {"from_status": "de", "to_status": "vers", "on": "date", "reason": "motif"},
         "history": "audit_record",
         "fields": {"from_status": "social", "to_status": "social", "on": "social", "reason": "free_text"},

@@ -12,6 +12,10 @@ Every local app declares its models in `<app>/privacy.py` (plain data, see docs/
 - "retention": a key of RETENTION_CLASSES.
 - "subject" (optional): the lookup from the model to a tenancies.Person id ("pk" on Person,
   "household__people" on Lease…); the access-right export takes every row it finds through it.
+  An app whose records reach a person otherwise declares `export(person)` -> {model name:
+  queryset} and the names in EXPORTED.
+- "label", "labels", "choices" (optional): the French title of the model's section, French field
+  labels, and TextChoices (dotted path) for codes stored without choices, in the readable export.
 - "history" (optional): how changes are audited when the model has no simple_history
   (`HistoricalRecords()`, detected by itself) and no append-only trigger (detected by itself):
   "audit_record" (the row is itself a dated, signed record: a DateTimeField and a user foreign key),
@@ -380,7 +384,7 @@ def get_person_for_user(user, pk, *, perm: str = "tenancies.manage_leases"):
     return get_object_or_404(visible(Person, user, perm).select_related("household__agency"), pk=pk)
 
 
-def _value(obj, field_name: str):
+def _value(obj, field_name: str, choices=None):
     field = obj._meta.get_field(field_name)
     if field.is_relation:
         related = getattr(obj, field_name)
@@ -389,6 +393,8 @@ def _value(obj, field_name: str):
     display = getattr(obj, f"get_{field_name}_display", None)
     if field.choices and display is not None:
         return display()
+    if choices is not None and value:  # a code stored without choices on the field: its label
+        return dict(choices.choices).get(value, value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if value is None or isinstance(value, (bool, int, str)):
@@ -424,8 +430,11 @@ def untitled(model, spec: dict) -> list[str]:
 def _section(model, spec: dict, rows) -> dict:
     """One export section: the declared fields of every row (labels: the spec's "labels", else the
     fields' verbose names; title: the spec's "label", else the model's verbose name)."""
+    from django.utils.module_loading import import_string
+
     fields = list(spec["fields"])
     labels = spec.get("labels", {})
+    choices = {name: import_string(path) for name, path in spec.get("choices", {}).items()}
     return {
         "model": model._meta.label_lower,
         "label": section_title(model, spec),
@@ -433,7 +442,7 @@ def _section(model, spec: dict, rows) -> dict:
         "retention_label": RETENTION_CLASSES[spec["retention"]],
         "fields": fields,
         "field_labels": [labels.get(f) or str(model._meta.get_field(f).verbose_name) for f in fields],
-        "rows": [{"id": row.pk, **{f: _value(row, f) for f in fields}} for row in rows],
+        "rows": [{"id": row.pk, **{f: _value(row, f, choices.get(f)) for f in fields}} for row in rows],
     }
 
 

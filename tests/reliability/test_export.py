@@ -112,7 +112,7 @@ def everywhere(person, world, agent):
 
     from applications.committee.models import AgendaItem, Candidature, Decision, Offer, Session
     from applications.models import Application, ApplicationPerson, Income
-    from arrears.models import ArrearsCase, LitigationStep, RepaymentPlan
+    from arrears.models import ArrearsCase, CaseTransition, LitigationStep, RepaymentPlan
     from inspections.models import Inspection, Settlement
     from tests.factories import DwellingFactory
 
@@ -227,6 +227,7 @@ def everywhere(person, world, agent):
         monthly_rent=Decimal("497.05"),
         proposed_on=date(2026, 11, 1),
     )
+    CaseTransition.objects.create(case=case, to_status="litigation", on=date(2026, 11, 9), reason="Passage validé")
     LitigationStep.objects.create(
         case=case, kind="commandement_payer", position=1, done_on=date(2026, 11, 10), debt=Decimal("664.55")
     )
@@ -265,6 +266,7 @@ def test_export_reaches_every_app(client, agent, everywhere):
         "664,55 €",  # arrears
         "55,38 €",
         "Commandement de payer",
+        "Vers Contentieux",  # a status code printed with its label
         "Changements de statut",  # French titles, not the model names
     ):
         assert expected in text, expected
