@@ -3,36 +3,72 @@
 # somewhere new, and compare: row counts of every table, ledger and balance sums, media checksums.
 #
 #   scripts/backup_drill.sh                      # the database of $DATABASE_URL, MEDIA_ROOT or ./media
-#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/locatif_rel scripts/backup_drill.sh --keep
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/locatif_rel scripts/backup_drill.sh
+#   scripts/backup_drill.sh --same-server [--keep]
 #
-# The restored copy is a new database "<name>_drill" (dropped at the end unless --keep). Run it on a
-# quiet database: rows written between the dump and the comparison show up as mismatches.
+# By default the dump is restored into a private, throwaway PostgreSQL 15 cluster (port
+# $DRILL_PG_PORT, 55433 by default, data in a temporary folder, removed at the end), as a restore on
+# a new host would be: the source server is only read by pg_dump, never written to or restarted.
+# With --same-server (or when the PostgreSQL binaries are missing) the copy is a new database
+# "<name>_drill" on the source server, dropped at the end unless --keep. Run it on a quiet
+# database: rows written between the dump and the comparison show up as mismatches.
 # Prints the figures, then as its last line one JSON object; exit status 1 on any mismatch.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="$ROOT/.venv/bin/python"
+PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
+PRIVATE_PORT="${DRILL_PG_PORT:-55433}"
 KEEP=0
-[ "${1:-}" = "--keep" ] && KEEP=1
+SAME_SERVER=0
+for arg in "$@"; do
+    case "$arg" in
+    --keep) KEEP=1 ;;
+    --same-server) SAME_SERVER=1 ;;
+    *) echo "usage: $0 [--same-server [--keep]]" >&2 && exit 2 ;;
+    esac
+done
+[ -x "$PGBIN/initdb" ] || SAME_SERVER=1
 
 SOURCE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/locatif}"
 SOURCE_DB="${SOURCE_URL##*/}"
 SOURCE_DB="${SOURCE_DB%%\?*}"
 TARGET_DB="${SOURCE_DB}_drill"
-TARGET_URL="${SOURCE_URL%/*}/$TARGET_DB"
 MEDIA="${MEDIA_ROOT:-$ROOT/media}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/locatif-drill-XXXXXX")"
+chmod 755 "$WORK"
 DUMP="$WORK/$SOURCE_DB.dump"
+if [ "$SAME_SERVER" = 1 ]; then
+    TARGET_SERVER="${SOURCE_URL%/*}"
+else
+    TARGET_SERVER="postgres://postgres@127.0.0.1:$PRIVATE_PORT"
+    KEEP=0
+fi
+TARGET_URL="$TARGET_SERVER/$TARGET_DB"
+
+as_pg=()
+[ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
+private_pg() { "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$WORK/pgdata" "$@"; }
 
 log() { printf '\033[1;34m[drill]\033[0m %s\n' "$*" >&2; }
 cleanup() {
-    if [ "$KEEP" = 0 ]; then
-        dropdb --if-exists --force -d "${SOURCE_URL%/*}/postgres" "$TARGET_DB" >/dev/null 2>&1 ||
-            psql "${SOURCE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS \"$TARGET_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    if [ "$SAME_SERVER" = 0 ]; then
+        private_pg -m immediate stop >/dev/null 2>&1 || true
+    elif [ "$KEEP" = 0 ]; then
+        dropdb --if-exists --force -d "$TARGET_SERVER/postgres" "$TARGET_DB" >/dev/null 2>&1 ||
+            psql "$TARGET_SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$TARGET_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
     fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+if [ "$SAME_SERVER" = 0 ]; then
+    log "starting a private PostgreSQL on 127.0.0.1:$PRIVATE_PORT (data in $WORK/pgdata)"
+    mkdir "$WORK/pgdata" "$WORK/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$WORK/pgdata" "$WORK/pg"
+    "${as_pg[@]}" "$PGBIN/initdb" -D "$WORK/pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    private_pg -w -l "$WORK/pg/postgres.log" -o "-p $PRIVATE_PORT -c listen_addresses=127.0.0.1 -k $WORK/pg -c fsync=off -c synchronous_commit=off" start >/dev/null
+fi
 
 now() { date +%s.%N; }
 since() { "$PY" -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(now)"; }
@@ -51,11 +87,11 @@ if [ -d "$MEDIA" ]; then
     media_files="$(wc -l <"$WORK/media.before")"
 fi
 
-log "restoring into $TARGET_DB"
-PGOPTIONS="--client-min-messages=warning" psql "${SOURCE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS \"$TARGET_DB\" WITH (FORCE)" >/dev/null
-psql "${SOURCE_URL%/*}/postgres" -qc "CREATE DATABASE \"$TARGET_DB\"" >/dev/null
+log "restoring into $TARGET_URL"
+PGOPTIONS="--client-min-messages=warning" psql "$TARGET_SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$TARGET_DB\" WITH (FORCE)" >/dev/null
+psql "$TARGET_SERVER/postgres" -qc "CREATE DATABASE \"$TARGET_DB\"" >/dev/null
 t0="$(now)"
-pg_restore --no-owner --exit-on-error --jobs=2 --dbname="$TARGET_URL" "$DUMP"
+pg_restore --no-owner --no-acl --exit-on-error --jobs=2 --dbname="$TARGET_URL" "$DUMP"
 restore_s="$(since "$t0")"
 
 media_mismatches=0
@@ -67,14 +103,15 @@ if [ -f "$WORK/media.tar.gz" ]; then
 fi
 
 log "comparing"
-"$PY" - "$SOURCE_URL" "$TARGET_URL" "$dump_s" "$dump_bytes" "$restore_s" "$media_files" "$media_mismatches" <<'PY'
+"$PY" - "$SOURCE_URL" "$TARGET_URL" "$dump_s" "$dump_bytes" "$restore_s" "$media_files" "$media_mismatches" \
+    "$([ "$SAME_SERVER" = 1 ] && echo same-server || echo private-cluster)" <<'PY'
 import json
 import sys
 
 import psycopg
 from psycopg import sql
 
-source_url, target_url, dump_s, dump_bytes, restore_s, media_files, media_mismatches = sys.argv[1:]
+source_url, target_url, dump_s, dump_bytes, restore_s, media_files, media_mismatches, restored_on = sys.argv[1:]
 
 SUMS = {
     "ledger debit": "SELECT coalesce(sum(debit), 0) FROM billing_ledgerentry",
@@ -131,6 +168,7 @@ for t in table_mismatches:
 print(f"dump {float(dump_s):.1f} s ({int(dump_bytes) / 1e6:.1f} MB), restore {float(restore_s):.1f} s")
 print(f"media files {media_files}, checksum mismatches {media_mismatches}")
 result = {
+    "restored_on": restored_on,
     "tables": len(before_counts),
     "rows": sum(before_counts.values()),
     "table_mismatches": len(table_mismatches),
