@@ -228,7 +228,7 @@ OFFER_COLUMNS = [
     ("Refus le", "refused_on", "date"),
     ("Logement", "candidature.item.dwelling.reference", ""),
     ("Candidature", "candidature.pseudonym", ""),
-    ("Statut", "get_status_display", "link"),
+    ("Statut", "get_status_display", ""),
     ("Motif", "get_refusal_kind_display", ""),
     ("Précision", "refusal_reason", ""),
 ]
