@@ -42,14 +42,18 @@ def stock_day(period: Period, as_of: date) -> date:
 
 class SqlRows:
     """Rows of one SQL statement, paginated by the detail page as it does a queryset
-    (`rows[offset:offset + n]`, `rows.order_by()[:cap].count()`).
+    (`rows[offset:offset + n]`, then `rows.order_by()[:cap].count()`).
 
-    `rows_sql` must end with `LIMIT %(limit)s OFFSET %(offset)s`, `count_sql` count at most
-    `%(limit)s` rows; both take `params`. `make(row)` turns a fetched tuple into an object.
+    `sql` is the statement without order or limit; `order` its ORDER BY clause. A page is one query
+    (the total comes with it, `COUNT(*) OVER ()`); the count runs its own only past the last page.
+    `make(row)` turns a fetched tuple into an object.
     """
 
-    def __init__(self, rows_sql: str, count_sql: str, params: dict, make):
-        self.rows_sql, self.count_sql, self.params, self.make = rows_sql, count_sql, params, make
+    def __init__(self, sql: str, order: str, params: dict, make):
+        self.rows_sql = ROWS_SQL.replace("-- rows", sql).replace("-- order", order)
+        self.count_sql = COUNT_SQL.replace("-- rows", sql)
+        self.params, self.make = params, make
+        self.total: int | None = None
 
     def order_by(self, *_fields) -> SqlRows:
         return self  # the SQL has its own order
@@ -63,6 +67,11 @@ class SqlRows:
         return iter(self[0:None])
 
 
+# Constant fragments only: every value is a bound parameter.
+ROWS_SQL = "SELECT *, COUNT(*) OVER () FROM (\n-- rows\n) AS x -- order\nLIMIT %(limit)s OFFSET %(offset)s"
+COUNT_SQL = "SELECT COUNT(*) FROM (\n-- rows\nLIMIT %(limit)s) AS x"
+
+
 @dataclass
 class _Window:
     rows: SqlRows
@@ -74,13 +83,19 @@ class _Window:
         with connection.cursor() as cursor:
             cursor.execute(self.rows.rows_sql, {**self.rows.params, "limit": limit, "offset": self.start})
             fetched = cursor.fetchall()
-        return iter([self.rows.make(row) for row in fetched])
+        if fetched:
+            self.rows.total = fetched[0][-1]
+        return iter([self.rows.make(row[:-1]) for row in fetched])
 
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(self.rows.count_sql, {**self.rows.params, "limit": self.stop})
-            (count,) = cursor.fetchone()
-        return max(count - self.start, 0)
+        total = self.rows.total
+        if total is None:
+            with connection.cursor() as cursor:
+                cursor.execute(self.rows.count_sql, {**self.rows.params, "limit": self.stop})
+                (total,) = cursor.fetchone()
+        if self.stop is not None:
+            total = min(total, self.stop)
+        return max(total - self.start, 0)
 
 
 @dataclass(frozen=True)
@@ -95,3 +110,13 @@ class VacantDwelling:
 
     def get_absolute_url(self):
         return reverse("tenancies:dwelling_detail", args=[self.id])
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    """A tenant account and its balance at a day (Σ debit − credit of the entries posted up to it)."""
+
+    pk: int
+    number: str
+    balance: object
+    balance_at: object

@@ -20,12 +20,11 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
-from billing.models import Account, DirectDebit, DirectDebitStatus, EntryKind, LedgerEntry
+from billing.models import DirectDebit, DirectDebitStatus, EntryKind, LedgerEntry
 
-from ..drilldown import refresh_as_of, stock_month
+from ..drilldown import AccountBalance, SqlRows, refresh_as_of, stock_month
 from ..periods import month_end
 from ..registry import Chart, Figure, Provider, in_agencies, register
 from ..values import diff, ratio
@@ -312,24 +311,31 @@ class BillingProvider(Provider):
         }
 
 
-def accounts_at_end(agency_ids, day: date):
+# The accounts of the scope whose balance at the end of a day is not zero: today's cached balance less
+# the net of the entries posted after that day (one aggregate over those entries).
+BALANCE_AT_SQL = """
+WITH after AS (
+    SELECT le.account_id, SUM(le.debit - le.credit) AS net
+    FROM billing_ledgerentry le
+    WHERE le.posted_on > %(day)s
+    GROUP BY 1
+)
+SELECT a.id, l.number, a.balance, a.balance - COALESCE(af.net, 0) AS balance_at
+FROM billing_account a
+JOIN tenancies_lease l ON l.id = a.lease_id
+JOIN tenancies_dwelling d ON d.id = l.dwelling_id
+JOIN tenancies_building b ON b.id = d.building_id
+JOIN tenancies_estate e ON e.id = b.estate_id
+LEFT JOIN after af ON af.account_id = a.id
+WHERE (%(everything)s OR e.agency_id = ANY(%(agencies)s)) AND a.balance - COALESCE(af.net, 0) <> 0
+"""
+
+
+def accounts_at_end(agency_ids, day: date) -> SqlRows:
     """The accounts whose balance at the end of `day` (Σ debit − credit of the entries posted up to
-    it) is not zero, annotated `balance_at`: today's cached balance less what was posted after."""
-    money = DecimalField(max_digits=12, decimal_places=2)
-    after = (
-        LedgerEntry.objects.filter(account=OuterRef("pk"), posted_on__gt=day)
-        .order_by()
-        .values("account")
-        .annotate(net=Sum(F("debit") - F("credit")))
-        .values("net")
-    )
-    return (
-        Account.objects.filter(**in_agencies("lease__dwelling__building__estate__agency", agency_ids))
-        .annotate(balance_at=F("balance") - Coalesce(Subquery(after, output_field=money), Value(Decimal("0"))))
-        .exclude(balance_at=0)
-        .select_related("lease")
-        .order_by("-balance_at", "id")
-    )
+    it) is not zero, with that balance (`balance_at`) and today's."""
+    params = {"day": day, "everything": agency_ids is None, "agencies": list(agency_ids or [])}
+    return SqlRows(BALANCE_AT_SQL, "ORDER BY balance_at DESC, id", params, lambda row: AccountBalance(*row))
 
 
 def _detail_url(code):
@@ -346,7 +352,7 @@ ENTRY_COLUMNS = [
     ("Crédit", "credit", "euros"),
 ]
 ACCOUNT_COLUMNS = [
-    ("Bail", "lease.number", "account_self"),
+    ("Bail", "number", "account_self"),
     ("Solde en fin de période", "balance_at", "euros"),
     ("Solde à ce jour", "balance", "euros"),
 ]
