@@ -73,7 +73,10 @@ export LOCATIF_CHAOS=1
 export LOCATIF_CHAOS_REPORT="$REPORT"
 export LOCATIF_CHAOS_PG_RESTART="${as_pg[*]} $PGBIN/pg_ctl -D $PGDATA -s -l $WORK/pg/postgres.log -m fast -w restart"
 export LOCATIF_CHAOS_REDIS_RESTART="$WORK/restart_redis.sh"
-unset REDIS_URL CELERY_TASK_ALWAYS_EAGER
+# Anything that would use the default broker goes to the private Redis too (database 8; the
+# scenarios take databases 9 and up), never to the shared 6379.
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/8"
+unset CELERY_TASK_ALWAYS_EAGER CACHE_URL
 
 started=$(date +%s)
 rc=0
