@@ -269,13 +269,14 @@ def caleol(world, application, *, held_on, member):
 
 def test_session_past_its_term_releases_its_radiated_demand_in_the_same_run(world):
     member = UserFactory(username="membre.a")
-    old = radiated_application(world["A"].agency, "L-OLD", cancelled_on=date(2024, 6, 1))
-    caleol(world, old, held_on=date(2023, 6, 1), member=member)  # past the 3 years
+    old = radiated_application(world["A"].agency, "L-OLD", cancelled_on=date(2025, 11, 28))  # past the year
+    caleol(world, old, held_on=date(2023, 11, 28), member=member)  # past the 3 years
     recent = radiated_application(world["A"].agency, "L-RECENT", cancelled_on=date(2024, 6, 1))
-    kept_session = caleol(world, recent, held_on=date(2024, 1, 10), member=member)  # within them
+    kept_session = caleol(world, recent, held_on=date(2023, 11, 29), member=member)  # on the limit: kept
+    radiated_application(world["A"].agency, "L-LIMIT", cancelled_on=date(2025, 11, 29))  # on the limit: kept
 
     dry = privacy.run_retention(as_of=AS_OF, dry_run=True)
-    assert Session.objects.count() == 2 and Application.objects.count() == 2
+    assert Session.objects.count() == 2 and Application.objects.count() == 3
     first = privacy.run_retention(as_of=AS_OF)
     assert first == dry
     committee = first["committee"]
@@ -300,8 +301,7 @@ def test_session_past_its_term_releases_its_radiated_demand_in_the_same_run(worl
         "renewal_notices": 0,
     }
     assert list(Session.objects.all()) == [kept_session]
-    assert list(Application.objects.values_list("local_number", flat=True)) == ["L-RECENT"]
-    assert not Vote.history.filter(comment="situation fragile", item__session__held_on=date(2023, 6, 1)).exists()
+    assert sorted(Application.objects.values_list("local_number", flat=True)) == ["L-LIMIT", "L-RECENT"]
     assert Vote.history.filter(comment="situation fragile").count() == 1  # the kept session's
     assert not ApplicationPerson.history.filter(last_name="DemandeurL-OLD").exists()
 
