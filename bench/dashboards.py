@@ -82,6 +82,37 @@ BUILD_SQL = [
 ]
 
 
+# The billing run of the refresh measurement: the 11/2026 run (terme échu, posted on the 25th) of the
+# current leases the history leaves out (≈ 50 000: accounts opened, a rent and a charge entry each, balances
+# moved), as billing.batch would write them. Run inside a transaction that is rolled back.
+BATCH_PERIOD = date(2026, 11, 1)
+BATCH_SQL = [
+    """
+    INSERT INTO billing_account (lease_id, balance, flagged_for_arrears)
+    SELECT l.id, 0, false FROM tenancies_lease l
+    WHERE l.status IN ('active', 'notice_given') AND l.rent > 0
+      AND NOT EXISTS (SELECT 1 FROM billing_account a WHERE a.lease_id = l.id)
+    ORDER BY l.id LIMIT %(accounts)s
+    """,
+    """
+    CREATE TEMP TABLE bench_batch ON COMMIT DROP AS
+    SELECT a.id AS account_id, l.rent FROM billing_account a JOIN tenancies_lease l ON l.id = a.lease_id
+    WHERE NOT EXISTS (SELECT 1 FROM billing_ledgerentry le WHERE le.account_id = a.id) AND l.rent > 0
+    """,
+    """
+    INSERT INTO billing_ledgerentry (account_id, posted_on, period, kind, label, debit, credit, created_at)
+    SELECT b.account_id, (%(period)s::date + 24), %(period)s::date, x.kind, x.label, x.debit, 0, now()
+    FROM bench_batch b
+    CROSS JOIN LATERAL (VALUES ('rent', 'Loyer', b.rent), ('charge', 'Provisions pour charges', round(b.rent / 5, 2)))
+        AS x(kind, label, debit)
+    """,
+    """
+    UPDATE billing_account a SET balance = a.balance + b.rent + round(b.rent / 5, 2)
+    FROM bench_batch b WHERE b.account_id = a.id
+    """,
+]
+
+
 def build_history(database_url: str) -> None:
     import psycopg
 
@@ -130,11 +161,21 @@ def measure_refresh(env: dict[str, str]) -> dict:
     nightly = refresh_dashboards(as_of=AS_OF, reason="bench")
     log(f"nightly refresh {nightly.first_month:%m/%Y}-{nightly.last_month:%m/%Y}: {nightly.duration_ms} ms")
     after_billing = []
-    for _ in range(3):
-        # As after a billing batch: the ledger's figures of the months the new entries touch.
-        r = refresh_after_billing()
-        after_billing.append(r)
-        log(f"after-billing refresh {r.first_month:%m/%Y}: {r.duration_ms} ms, {r.rows_scanned} rows")
+    for attempt in range(3):
+        # As after a billing batch: the run's entries are written, then the ledger's figures refreshed.
+        # All of it in a transaction rolled back afterwards, so that the base stays as built.
+        with transaction.atomic():
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                for sql in BATCH_SQL:
+                    cursor.execute(sql, {"accounts": ACCOUNTS, "period": BATCH_PERIOD})
+                cursor.execute("SELECT COUNT(*) FROM billing_ledgerentry WHERE id > %s", [nightly.last_entry_id])
+                (written,) = cursor.fetchone()
+            log(f"simulated billing run {attempt + 1}: {written} entries in {time.perf_counter() - started:.1f} s")
+            r = refresh_after_billing(as_of=AS_OF)
+            after_billing.append(r)
+            log(f"after-billing refresh {r.first_month:%m/%Y}: {r.duration_ms} ms, {r.rows_scanned} rows")
+            transaction.set_rollback(True)
     connection.close()
     return {
         "raw_aggregate_s": round(raw, 3),
@@ -177,6 +218,7 @@ def main() -> int:
     parser.add_argument("--user", default="direction")
     parser.add_argument("--only", action="append", choices=PAGES)
     parser.add_argument("--skip-setup", action="store_true", help="no migrate / seed / history build")
+    parser.add_argument("--no-refresh", action="store_true", help="no refresh measurement (pages only)")
     args = parser.parse_args()
     password = os.environ.get("DEMO_PASSWORD", "Locatif-Demo-2026")
 
@@ -200,7 +242,9 @@ def main() -> int:
         (entries,) = conn.execute("SELECT COUNT(*) FROM billing_ledgerentry").fetchone()
     log(f"{dwellings} dwellings, {entries} ledger entries, {len(agency_ids)} agencies")
 
-    refresh = measure_refresh(env)
+    load_before = os.getloadavg()
+    log(f"load average before the run: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    refresh = {} if args.no_refresh else measure_refresh(env)
 
     urls = page_urls(agency_ids)
     server = Server(env, args.workers)
@@ -220,6 +264,7 @@ def main() -> int:
     finally:
         server.stop()
 
+    load_after = os.getloadavg()
     print()
     print(
         f"Dashboards — {dwellings} dwellings, {entries} ledger entries; gunicorn {args.workers} sync workers, "
@@ -232,14 +277,28 @@ def main() -> int:
             f"{r.name:<14} {r.requests:>8} {r.errors:>6} {r.rps:>7.1f} {r.pct(50):>7.1f} {r.pct(95):>7.1f}"
             f" {r.pct(99):>7.1f}  p95 < {TARGET_MS:.0f} ms {verdict}"
         )
+    if refresh:
+        print(
+            f"raw aggregate of the ledger (no snapshot): {refresh['raw_aggregate_s']:.3f} s; "
+            f"full refresh: {refresh['full_refresh_s']:.3f} s ({refresh['full_rows']} rows read); "
+            f"nightly refresh: {refresh['nightly_refresh_s']:.3f} s ({refresh['nightly_rows']} rows read); "
+            f"after-billing refresh (median of 3): {refresh['refresh_s']:.3f} s ({refresh['refresh_rows']} rows read)"
+        )
     print(
-        f"raw aggregate of the ledger (no snapshot): {refresh['raw_aggregate_s']:.3f} s; "
-        f"full refresh: {refresh['full_refresh_s']:.3f} s ({refresh['full_rows']} rows read); "
-        f"nightly refresh: {refresh['nightly_refresh_s']:.3f} s ({refresh['nightly_rows']} rows read); "
-        f"after-billing refresh (median of 3): {refresh['refresh_s']:.3f} s ({refresh['refresh_rows']} rows read)"
+        "gunicorn CPU per request (ms): "
+        + ", ".join(f"{r.name} {r.server_cpu * 1000 / r.rps:.1f}" for r in results if r.rps)
+        + "; postgres: "
+        + ", ".join(f"{r.name} {r.postgres_cpu * 1000 / r.rps:.1f}" for r in results if r.rps)
+    )
+    print(
+        f"load average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}; "
+        f"after: {' '.join(f'{x:.2f}' for x in load_after)} on {os.cpu_count()} CPUs"
     )
     summary = {f"{r.name}_p95_ms": round(r.pct(95), 1) for r in results}
     summary.update(refresh)
+    summary.update({f"{r.name}_cpu_ms": round(r.server_cpu * 1000 / r.rps, 1) for r in results if r.rps})
+    summary["loadavg_before"] = round(load_before[0], 2)
+    summary["loadavg_after"] = round(load_after[0], 2)
     print(json.dumps(summary))
     return 1 if any(r.errors for r in results) else 0
 

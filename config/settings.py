@@ -247,6 +247,29 @@ CELERY_TASK_TIME_LIMIT = 900
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+# Cache: the rendered dashboard blocks, keyed by the snapshot refresh they show (dashboards.views).
+# Shared by the gunicorn workers through Redis in production (CACHE_URL, default REDIS_URL); one
+# per process in development ("locmem://"); nothing in tests ("dummy://": no test sees another's
+# entries; the cache tests switch to locmem). The pages compute the blocks themselves when the cache
+# is unreachable.
+CACHE_URL = env.str("CACHE_URL", default="dummy://" if TESTING else "locmem://" if DEBUG else REDIS_URL)
+_CACHE_BACKENDS = {
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",
+    "dummy": "django.core.cache.backends.dummy.DummyCache",
+}
+_cache_scheme = CACHE_URL.partition(":")[0]
+CACHES = {
+    "default": {
+        "BACKEND": _CACHE_BACKENDS.get(_cache_scheme, "django.core.cache.backends.redis.RedisCache"),
+        "LOCATION": "" if _cache_scheme in _CACHE_BACKENDS else CACHE_URL,
+        "KEY_PREFIX": "locatif",
+        "TIMEOUT": 24 * 60 * 60,
+        # A Redis that does not answer costs a page one second at most, not the worker's timeout.
+        "OPTIONS": {} if _cache_scheme in _CACHE_BACKENDS else {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+# Avis, quittances and reçus kept in that cache under a digest of their content (billing.pdf.render_pdf).
+PDF_CACHE_SECONDS = env.int("PDF_CACHE_SECONDS", default=7 * 24 * 60 * 60)
 CELERY_IMPORTS = ["billing.document_tasks"]  # tasks outside the autodiscovered tasks.py modules
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.urls import reverse
 
 from tenancies.models import Agency
@@ -19,6 +23,7 @@ from .registry import providers
 from .values import Values, diff
 
 CHART_MONTHS = 12
+logger = logging.getLogger(__name__)
 
 
 def agencies_for(user):
@@ -51,8 +56,13 @@ class Selection:
     def query(self, **extra) -> str:
         return urlencode(self.params(**extra))
 
+    @cached_property
+    def _detail_base(self) -> str:
+        # Every figure of a block links to the drill-down: reverse and encode the selection once.
+        return reverse("dashboards:detail") + "?" + self.query()
+
     def detail_url(self, code: str) -> str:
-        return reverse("dashboards:detail") + "?" + self.query(figure=code)
+        return f"{self._detail_base}&{urlencode({'figure': code})}"
 
     def for_agency(self, agency) -> Selection:
         return Selection(self.period, self.agencies, agency)
@@ -115,6 +125,48 @@ class Block:
 
 def last_refresh() -> Refresh | None:
     return Refresh.objects.order_by("-id").first()
+
+
+def cache_key(what: str, refresh: Refresh, selection: Selection, *extra) -> str:
+    """The cache key of something derived from one refresh's figures for one selection.
+
+    The snapshot only changes when a refresh commits, and each refresh is a new row: a key names the
+    refresh (id and time, so that a recreated database never meets an old entry), the period, the
+    agency shown and the user's agencies (ids and names, which the per-agency tables print).
+    """
+    scope = "|".join(f"{a.pk}={a.name}" for a in selection.agencies)
+    raw = "\x1f".join(
+        str(part)
+        for part in (
+            refresh.pk,
+            refresh.computed_at.isoformat(),
+            selection.period.kind,
+            selection.period.param,
+            selection.agency_id or "",
+            scope,
+            *extra,
+        )
+    )
+    return f"dashboards:{what}:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+
+
+def cached(key: str | None, compute):
+    """compute(), kept in the cache under `key` (None: not cached); computed when the cache is down."""
+    if key is None:
+        return compute()
+    try:
+        hit = cache.get(key)
+    except Exception:  # a cache outage must not take the page down: compute it
+        logger.warning("dashboards cache unreachable (get)", exc_info=True)
+        hit = None
+    if hit is not None:
+        return hit
+    value = compute()
+    try:
+        cache.set(key, value)
+    except Exception:
+        logger.warning("dashboards cache unreachable (set)", exc_info=True)
+    return value
 
 
 def needed_months(period: Period) -> list[date]:

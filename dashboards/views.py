@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -20,7 +21,7 @@ from . import exports
 from .periods import KINDS, Period
 from .registry import providers
 from .rules import VIEW
-from .selectors import Selection, agencies_for, build_blocks, last_refresh
+from .selectors import Selection, agencies_for, build_blocks, cache_key, cached, last_refresh
 
 
 def _selection(request, *, kind: str | None = None) -> Selection:
@@ -52,16 +53,26 @@ def _selection(request, *, kind: str | None = None) -> Selection:
 def index(request):
     selection = _selection(request)
     period = selection.period
+    refresh = last_refresh()  # read before the figures: a cached page is never older than its key
     context = {
         "selection": selection,
         "period": period,
         "previous_query": Selection(period.previous(), selection.agencies, selection.agency).query(),
         "next_query": Selection(period.next(), selection.agencies, selection.agency).query(),
         "kinds": [(k, label) for k, (label, _n) in KINDS.items()],
-        "blocks": build_blocks(selection),
-        "refresh": last_refresh(),
+        "refresh": refresh,
         "missing_blocks": missing_blocks(),
     }
+
+    def blocks_html():
+        # The blocks are the page's cost (figures of six providers × the agencies, rendered):
+        # computed once per refresh, period and scope, then served from the cache.
+        blocks = build_blocks(selection)
+        context["blocks"] = blocks
+        return render_to_string("dashboards/_blocks.html", {"selection": selection, "period": period, "blocks": blocks})
+
+    key = cache_key("blocks", refresh, selection) if refresh else None
+    context["blocks_html"] = cached(key, blocks_html)
     return render(request, "dashboards/index.html", context)
 
 
@@ -86,16 +97,19 @@ def export(request):
     table = request.GET.get("table") or providers()[0].slug
     fmt = request.GET.get("format", "csv")
     slug, _, part = table.partition(":")
-    blocks = {b.slug: b for b in build_blocks(selection, with_charts=False)}
-    if slug not in blocks or part not in ("", "agences") or fmt not in ("csv", "xlsx"):
+    if slug not in {p.slug for p in providers()} or part not in ("", "agences") or fmt not in ("csv", "xlsx"):
         raise Http404("Tableau inconnu.")
-    title, headers, rows = exports.table(blocks[slug], selection, by_agency=part == "agences")
+
+    def body():
+        blocks = {b.slug: b for b in build_blocks(selection, with_charts=False)}
+        title, headers, rows = exports.table(blocks[slug], selection, by_agency=part == "agences")
+        return exports.to_xlsx(title, headers, rows) if fmt == "xlsx" else exports.to_csv(headers, rows)
+
+    refresh = last_refresh()
+    content = cached(cache_key("export", refresh, selection, table, fmt) if refresh else None, body)
     name = f"tableau-de-bord-{slug}{'-agences' if part else ''}-{selection.period.param}"
-    if fmt == "xlsx":
-        body = exports.to_xlsx(title, headers, rows)
-        response = HttpResponse(body, content_type=exports.XLSX_TYPE)
-    else:
-        response = HttpResponse(exports.to_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    content_type = exports.XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
@@ -104,17 +118,20 @@ def export(request):
 @require_GET
 def monthly_pdf(request):
     selection = _selection(request, kind="month")
-    pdf = render_pdf(
-        "dashboards/pdf/monthly.html",
-        {
+    refresh = last_refresh()
+
+    def pdf():
+        context = {
             "selection": selection,
             "period": selection.period,
             "blocks": build_blocks(selection, with_charts=False),
-            "refresh": last_refresh(),
+            "refresh": refresh,
             "missing_blocks": missing_blocks(),
-        },
-    )
-    return pdf_response(pdf, f"tableau-de-bord-{selection.period.param}.pdf")
+        }
+        return render_pdf("dashboards/pdf/monthly.html", context)
+
+    content = cached(cache_key("pdf", refresh, selection) if refresh else None, pdf)
+    return pdf_response(content, f"tableau-de-bord-{selection.period.param}.pdf")
 
 
 @never_cache
