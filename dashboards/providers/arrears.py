@@ -41,7 +41,7 @@ LADDER = {0: "aucune relance", 1: "relance 1", 2: "relance 2", 3: "mise en demeu
 LAST_RUNG = max(LADDER)
 # Litigation: the last step recorded (`LitigationStep`, highest position), "none" before the first.
 LITIGATION = {"none": "aucune étape encore", **{k.value: k.label for k in LitigationKind}}
-LIVE_NOTE = "situation à la date du calcul (les mois passés sont une photo sans détail)"
+LIVE_NOTE = "la situation à la date du calcul (d'un mois passé ne reste qu'une photo, sans détail)"
 
 
 def last_litigation_step() -> Subquery:

@@ -200,7 +200,7 @@ class InspectionsProvider(Provider):
 
 # Live figures have no history row by row: their list is today's situation, the photo's for the
 # month of the refresh.
-LIVE_NOTE = "situation à la date du calcul (les mois passés sont une photo sans détail)"
+LIVE_NOTE = "la situation à la date du calcul (d'un mois passé ne reste qu'une photo, sans détail)"
 PENDING = [InspectionStatus.SCHEDULED, InspectionStatus.IN_PROGRESS]
 
 
