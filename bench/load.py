@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Load test: staff browsing the back office, many users at once, against gunicorn with production settings.
 
-    .venv/bin/python bench/load.py [--users 50] [--seconds 120] [--think 3.0] [--workers 4]
+    .venv/bin/python bench/load.py [--users 50] [--seconds 120] [--think 3.0] [--workers 4] [--threads 1]
                                    [--database-url URL] [--skip-setup]
 
 Each simulated user (one thread, one keep-alive connection) repeats: pick an action from the mix,
@@ -15,8 +15,10 @@ as staff do between two clicks. The mix (weights):
     pdf 10    a PDF: a rent notice (/avis/<id>.pdf) when the base is billed, otherwise a tenant's
               personal-data export (/personnes/<id>/donnees.pdf); both are WeasyPrint renders
 
-Setup, server, login and URL fixtures are bench/pages.py's (same database `locatif_bench`, 100 000
-dwellings, `seed_demo` idempotent). Users share --sessions logged-in sessions (round robin).
+Setup, server, login and URL fixtures are bench/pages.py's, on its own database (`locatif_load_bench`:
+100 000 dwellings, `seed_demo` idempotent, then the 11/2026 billing run so that the PDFs are avis).
+Users share --sessions logged-in sessions (round robin). The server runs the production settings with
+the worker model of Procfile.web (4 sync workers; --threads N > 1 runs gthread workers instead).
 
 Prints a table per action and overall, then as its last line one JSON object:
 {"users", "seconds", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms", "by_action": {...}}.
@@ -40,6 +42,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages  # noqa: E402 - bench/pages.py, next to this file
 
 MIX = {"list": 30, "fiche": 25, "search": 25, "leases": 10, "pdf": 10}
+DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/locatif_load_bench"
+BILLED_PERIOD = "2026-11"
+
+
+def db_name(database_url: str) -> str:
+    return database_url.rsplit("/", 1)[-1]
+
+
+def bill_once(database_url: str, env: dict[str, str], period: str) -> None:
+    """The month's billing run (`manage.py bill`, chunks processed in-process), unless notices exist."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        (notices,) = conn.execute("SELECT COUNT(*) FROM billing_rentnotice").fetchone()
+    if notices:
+        pages.log(f"{notices} rent notices already: no billing run")
+        return
+    pages.manage({**env, "CELERY_TASK_ALWAYS_EAGER": "1"}, "bill", "--period", period)
+    # Fresh statistics: without them the fiche's "last notices of the account" walks the period index.
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 def pdf_urls(database_url: str, username: str, rng: random.Random) -> tuple[str, list[str]]:
@@ -116,16 +139,28 @@ def run(args, port: int, cookies: list[str], urls: dict[str, list[str]]) -> tupl
             path = rng.choice(urls[action])
             measuring = phase["measuring"]
             t0 = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=headers)
-                resp = conn.getresponse()
-                resp.read()
-                status, location = resp.status, resp.getheader("Location", "")
-                if resp.will_close:
+            for attempt in (1, 2):
+                reused = conn.sock is not None
+                try:
+                    conn.request("GET", path, headers=headers)
+                    resp = conn.getresponse()
+                    resp.read()
+                    status, location = resp.status, resp.getheader("Location", "")
+                    if resp.will_close:
+                        conn.close()
+                    break
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                    # The server closed an idle keep-alive connection (gthread's --keep-alive) while the
+                    # user was reading: a browser sends the request again on a new connection; so do we,
+                    # once, and the time of both attempts counts.
                     conn.close()
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                status, location = type(exc).__name__, ""
+                    status, location = type(exc).__name__, ""
+                    if not reused or attempt == 2:
+                        break
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    status, location = type(exc).__name__, ""
+                    break
             elapsed = time.perf_counter() - t0
             if measuring and not phase["stop"]:
                 ok = isinstance(status, int) and 200 <= status < 400 and "/connexion/" not in location
@@ -149,9 +184,9 @@ def run(args, port: int, cookies: list[str], urls: dict[str, list[str]]) -> tupl
     return stats, wall
 
 
-def report(args, stats: Stats, wall: float, pdf_kind: str) -> dict:
+def report(args, stats: Stats, wall: float, pdf_kind: str, *, cpu: dict, load: tuple) -> dict:
     everything = [x for values in stats.latencies.values() for x in values]
-    head = f"{'action':<8} {'requests':>8} {'errors':>6} {'rps':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+    head = f"{'action':<12} {'requests':>8} {'errors':>6} {'rps':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
     print(head)
     print("-" * len(head))
     by_action = {}
@@ -170,7 +205,7 @@ def report(args, stats: Stats, wall: float, pdf_kind: str) -> dict:
             by_action[action] = row
         label = f"{action} ({pdf_kind})" if action == "pdf" else action
         print(
-            f"{label[:8]:<8} {row['requests']:>8} {row['errors']:>6} {row['rps']:>7.1f} {row['p50_ms']:>7.1f}"
+            f"{label[:12]:<12} {row['requests']:>8} {row['errors']:>6} {row['rps']:>7.1f} {row['p50_ms']:>7.1f}"
             f" {row['p95_ms']:>7.1f} {row['p99_ms']:>7.1f}"
         )
     bad = {
@@ -180,6 +215,17 @@ def report(args, stats: Stats, wall: float, pdf_kind: str) -> dict:
     }
     if bad:
         print("errors by status:", bad)
+    # Steadier than the latencies on a shared machine: CPU time the server and its database spent.
+    per_request = {k: round(v * 1000 / len(everything), 1) if everything else 0.0 for k, v in cpu.items()}
+    print(
+        f"CPU per request (all actions, measured window and its tail): gunicorn {per_request['gunicorn']} ms,"
+        f" postgres {per_request['postgres']} ms"
+    )
+    before, after = load
+    print(
+        f"load average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in before)};"
+        f" after: {' '.join(f'{x:.2f}' for x in after)} on {os.cpu_count()} CPUs"
+    )
     summary = {
         "users": args.users,
         "seconds": round(wall),
@@ -191,6 +237,11 @@ def report(args, stats: Stats, wall: float, pdf_kind: str) -> dict:
         "p99_ms": round(pct(everything, 99), 1),
         "think_s": args.think,
         "workers": args.workers,
+        "threads": args.threads,
+        "gunicorn_cpu_ms": per_request["gunicorn"],
+        "postgres_cpu_ms": per_request["postgres"],
+        "loadavg_before": round(before[0], 2),
+        "loadavg_after": round(after[0], 2),
         "pdf": pdf_kind,
         "by_action": by_action,
     }
@@ -206,11 +257,14 @@ def main() -> int:
     # Staff read a page for a few seconds before the next click: 3 s on average gives 50 users about
     # 15 requests per second, a busy afternoon for a landlord of this size.
     parser.add_argument("--think", type=float, default=3.0, help="mean think time between two clicks (s)")
-    # Sync workers: a PDF render holds its worker for a few hundred ms; 2 per core.
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    # As Procfile.web: 4 sync workers (2 per core). A PDF render is CPU-bound Python: in a gthread worker it
+    # holds the GIL and stalls the process's other threads; separate processes share the cores fairly.
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker: > 1 runs gthread workers")
+    parser.add_argument("--period", default=BILLED_PERIOD, help="month billed at setup (AAAA-MM)")
     parser.add_argument("--sessions", type=int, default=5, help="logged-in sessions shared by the users")
     parser.add_argument("--dwellings", type=int, default=100_000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", pages.DEFAULT_DB_URL))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_LOAD_DATABASE_URL", DEFAULT_DB_URL))
     parser.add_argument("--user", default=pages.DEMO_USER)
     parser.add_argument("--skip-setup", action="store_true")
     parser.add_argument("--seed", type=int, default=2026)
@@ -218,6 +272,8 @@ def main() -> int:
 
     env = pages.server_env(args.database_url)
     pages.prepare(args, env)
+    if not args.skip_setup:
+        bill_once(args.database_url, env, args.period)
     rng = random.Random(args.seed)
     fixtures = pages.load_fixtures(args.database_url, args.user, rng)
     pdf_kind, pdfs = pdf_urls(args.database_url, args.user, rng)
@@ -229,15 +285,26 @@ def main() -> int:
         "pdf": pdfs,
     }
     pages.log(f"{fixtures.dwellings} dwellings and {fixtures.households} households in the user's agencies")
-    server = pages.Server(env, args.workers)
+    worker_args = ("--worker-class", "gthread", "--threads", str(args.threads)) if args.threads > 1 else ()
+    load_before = os.getloadavg()
+    pages.log(f"load average before the run: {' '.join(f'{x:.2f}' for x in load_before)}")
+    server = pages.Server(env, args.workers, worker_args)
     try:
         server.wait_ready()
         password = os.environ.get("DEMO_PASSWORD", "Locatif-Demo-2026")
         cookies = [pages.login(server.port, args.user, password) for _ in range(max(1, args.sessions))]
+        workers = server.worker_pids()
+        cpu0 = pages.process_cpu(workers)
+        pg0 = pages.postgres_cpu(db_name(args.database_url))
         stats, wall = run(args, server.port, cookies, urls)
+        cpu = {
+            "gunicorn": pages.cpu_used(cpu0, pages.process_cpu(workers)),
+            "postgres": pages.cpu_used(pg0, pages.postgres_cpu(db_name(args.database_url))),
+        }
     finally:
         server.stop()
-    summary = report(args, stats, wall, pdf_kind)
+    load_after = os.getloadavg()
+    summary = report(args, stats, wall, pdf_kind, cpu=cpu, load=(load_before, load_after))
     return 1 if summary["errors"] else 0
 
 

@@ -242,7 +242,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], workers: int):
+    def __init__(self, env: dict[str, str], workers: int, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             prefix="locatif-bench-gunicorn-", suffix=".log", delete=False
@@ -259,8 +259,12 @@ class Server:
             "2048",
             "--timeout",
             "60",
+            *extra_args,
         ]
-        log(f"starting gunicorn on 127.0.0.1:{self.port} ({workers} workers), log {self.log_file.name}")
+        log(
+            f"starting gunicorn on 127.0.0.1:{self.port} ({workers} workers {' '.join(extra_args)}),"
+            f" log {self.log_file.name}"
+        )
         # Own session: a Ctrl-C in the terminal reaches us only, and we stop gunicorn cleanly.
         self.proc = subprocess.Popen(  # noqa: S603
             cmd, cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True

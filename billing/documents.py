@@ -212,16 +212,18 @@ def _printable_notice(user, pk) -> RentNotice:
     return notices_for_print(RentNotice.objects.filter(pk=notice.pk)).get()
 
 
-def render_notices(notices) -> bytes:
+def render_notices(notices, *, cache: bool = False) -> bytes:
     """One PDF printing these notices (already loaded with notices_for_print), one per page."""
-    return render_pdf(PDF_TEMPLATES["avis"], {"sheets": [NoticeSheet.for_notice(n) for n in notices]})
+    return render_pdf(PDF_TEMPLATES["avis"], {"sheets": [NoticeSheet.for_notice(n) for n in notices]}, cache=cache)
 
 
 @never_cache
 @require_GET
 def notice_pdf(request, pk):
     notice = _printable_notice(request.user, pk)
-    return pdf_response(render_notices([notice]), _ascii_name("avis", f"{notice.period:%Y-%m}", notice.lease.number))
+    # An issued avis is reprinted as it is: kept in the cache under a digest of its content (billing.pdf).
+    pdf = render_notices([notice], cache=True)
+    return pdf_response(pdf, _ascii_name("avis", f"{notice.period:%Y-%m}", notice.lease.number))
 
 
 @never_cache
@@ -255,7 +257,7 @@ def quittance_pdf(request, pk):
         "tenant_paid": notice.amount_due if notice.amount_due > 0 else ZERO,
         "issued_on": timezone.localdate(),
     }
-    pdf = render_pdf(PDF_TEMPLATES["quittance"], context)
+    pdf = render_pdf(PDF_TEMPLATES["quittance"], context, cache=True)
     return pdf_response(pdf, _ascii_name("quittance", f"{notice.period:%Y-%m}", notice.lease.number))
 
 
@@ -305,7 +307,7 @@ def receipt_pdf(request, pk):
         "unallocated": payment.amount - sum((a.amount for a in allocations), ZERO),
         "issued_on": timezone.localdate(),
     }
-    pdf = render_pdf(PDF_TEMPLATES["recu"], context)
+    pdf = render_pdf(PDF_TEMPLATES["recu"], context, cache=True)
     return pdf_response(pdf, _ascii_name("recu", payment.pk, f"{payment.received_on:%Y-%m-%d}", lease.number))
 
 
