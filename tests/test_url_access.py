@@ -43,20 +43,24 @@ def _value(made, kind):
     return list(value) if isinstance(value, tuple) else [value.pk]
 
 
+def made_by(territory) -> dict:
+    """{make_objects: what it returned} for every area, built once per territory and kept on it."""
+    if territory.made is None:
+        territory.made = {make: make(territory) for make in MAKERS}
+    return territory.made
+
+
 def _args(kind, territory, name=None):
-    # The declaring module's objects first, then the world's, then (rarely) another area's: each
-    # test builds only what its route needs.
+    # The declaring module's objects first, then the world's, then (rarely) another area's.
+    made = made_by(territory)
     own = OWN_MAKER.get(name)
-    if own is not None:
-        made = own(territory)
-        if kind in made:
-            return _value(made, kind)
+    if own is not None and kind in made[own]:
+        return _value(made[own], kind)
     if hasattr(territory, kind):
         return [getattr(territory, kind).pk]
     for make in MAKERS:
-        made = make(territory)
-        if kind in made:
-            return _value(made, kind)
+        if kind in made[make]:
+            return _value(made[make], kind)
     raise LookupError(f"No object of kind {kind!r} for {name}")
 
 
@@ -65,6 +69,20 @@ def _url(name, world, territory="A"):
     if route.kind is None:
         return reverse(name)
     return reverse(name, args=_args(route.kind, world[territory], name))
+
+
+@pytest.fixture(scope="module")
+def module_world(module_world, django_db_blocker):
+    """One world (and every area's objects in agency A) for the whole module: the tests only read
+    it, and each runs in a savepoint rolled back at its end (tests/conftest.py module_world)."""
+    with django_db_blocker.unblock():
+        made_by(module_world["A"])
+    return module_world
+
+
+@pytest.fixture
+def world(shared_world):
+    return shared_world
 
 
 def _names(predicate):

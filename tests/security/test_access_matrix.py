@@ -26,7 +26,7 @@ from django.urls import reverse
 from tenancies.models import User
 from tenancies.roles import PERMISSION_ROLES, Role
 from tests.factories import UserFactory
-from tests.test_url_access import MAKERS, ROUTES
+from tests.test_url_access import MAKERS, ROUTES, made_by
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -108,7 +108,7 @@ def _urls(world) -> dict[str, str]:
     """Every route's URL on agency A's objects, each area's make_objects() called once."""
     made = {}
     for make in MAKERS:
-        for kind, value in make(world["A"]).items():
+        for kind, value in made_by(world["A"])[make].items():
             made.setdefault(kind, value)
     urls = {}
     for name, route in ROUTES.items():
