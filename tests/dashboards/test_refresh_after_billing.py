@@ -4,9 +4,6 @@ be the figures a full recomputation gives, to the cent."""
 from datetime import date
 from decimal import Decimal
 
-import pytest
-from django.db import connection
-
 from billing.ledger import NewEntry, post_entries
 from billing.models import Account, PaymentMethod
 from billing.services import record_payment
@@ -98,21 +95,3 @@ def test_a_month_never_computed_is_recomputed(refreshed):
     by_refresh = stored()
     refresh_dashboards(as_of=january, full=True)
     assert stored() == by_refresh
-
-
-@pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_the_refresh_reads_one_snapshot_and_releases_its_lock(world):
-    """As in a Celery worker: a session advisory lock, then a REPEATABLE READ transaction."""
-    full = refresh_dashboards(as_of=date(2026, 11, 20), full=True)
-    post_entries(
-        account=Account.objects.order_by("id").first(),
-        entries=[NewEntry(posted_on=date(2026, 11, 18), kind="rent", label="Loyer", amount=Decimal("5.00"))],
-    )
-    after = refresh_after_billing(as_of=date(2026, 11, 20))
-    assert after.last_entry_id > full.last_entry_id and not after.full
-    by_deltas = stored()
-    refresh_dashboards(as_of=date(2026, 11, 20), full=True)
-    assert stored() == by_deltas
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
-        assert cursor.fetchone()[0] == 0
