@@ -128,19 +128,20 @@ def purge(*, as_of, dry_run: bool) -> dict[str, int]:
 # --- Access right (RGPD art. 15) ---------------------------------------------------------------
 
 # The models exported by export(): what the committee examined and decided about the person's
-# demands, and the offers made. The members' votes stay out (each member's ranking and comment
-# is the deliberation; the decision carries its reasons).
-EXPORTED = ("candidature", "decision", "offer")
+# demands, the offers made and the allocation records. The members' votes stay out (each member's
+# ranking and comment is the deliberation; the decision carries its reasons).
+EXPORTED = ("candidature", "decision", "offer", "allocation")
 
 
 def export(person) -> dict:
     from applications.privacy import person_applications
 
-    from .models import Candidature, Decision, Offer
+    from .models import Allocation, Candidature, Decision, Offer
 
     ids = list(person_applications(person).values_list("pk", flat=True))
     return {
         "candidature": Candidature.objects.filter(application_id__in=ids),
         "decision": Decision.objects.filter(candidature__application_id__in=ids),
         "offer": Offer.objects.filter(candidature__application_id__in=ids),
+        "allocation": Allocation.objects.filter(offer__candidature__application_id__in=ids),
     }
