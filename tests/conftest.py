@@ -134,14 +134,31 @@ def django_db_setup(
             lock_dir = tmp_path_factory.getbasetemp().parent / "template-test-db"
             lock_dir.mkdir(exist_ok=True)
             with _workers_lock(lock_dir):  # copies are made one at a time too
-                if _make_template(request, connection, lock_dir):
+                template = _make_template(request, connection, lock_dir)
+                if template:
                     connection.settings_dict["TEST"]["TEMPLATE"] = _template_name(connection.settings_dict)
-                db_cfg = setup_databases(
-                    verbosity=request.config.option.verbose,
-                    interactive=False,
-                    aliases=aliases,
-                    serialized_aliases=serialized_aliases,
-                )
+                try:
+                    db_cfg = setup_databases(
+                        verbosity=request.config.option.verbose,
+                        interactive=False,
+                        aliases=aliases,
+                        serialized_aliases=serialized_aliases,
+                    )
+                except Exception as exc:
+                    if not template:
+                        raise
+                    # E.g. the template still in use: this worker migrates its own database.
+                    request.node.warn(pytest.PytestWarning(f"Copy of the template test database failed: {exc!r}"))
+                    connection.close()
+                    connection.settings_dict["TEST"].pop("TEMPLATE", None)
+                    db_cfg = setup_databases(
+                        verbosity=request.config.option.verbose,
+                        interactive=False,
+                        aliases=aliases,
+                        serialized_aliases=serialized_aliases,
+                    )
+                finally:
+                    connection.settings_dict["TEST"].pop("TEMPLATE", None)
         else:
             db_cfg = setup_databases(
                 verbosity=request.config.option.verbose,
