@@ -256,7 +256,7 @@ def seed(*, now=None) -> Seeded:
 
 
 def _aware(day: date, hour: int):
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, 0))
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=timezone.get_current_timezone())
 
 
 def _history_dwelling(agency, held_on: date, keep=None, *, modest_first: bool = False):
