@@ -179,7 +179,13 @@ def test_whole_worker_killed_mid_chunk_then_restarted(celery_workers, celery_dis
 
         celery_workers.start()
         wait_for_run_done(run, celery_workers)
-        assert not in_flight & set(redis_client.hkeys("unacked"))
+        # With acks_late the redelivered chunk is acknowledged just after its task returns, which can be a moment
+        # after the run is marked done by that same task.
+        wait_until(
+            lambda: not in_flight & set(redis_client.hkeys("unacked")),
+            timeout=20,
+            message="the redelivered chunk's message to be acknowledged",
+        )
     finally:
         celery_workers.stop_all()
     assert_billed_exactly_once(run, lease_ids)
