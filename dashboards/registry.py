@@ -57,6 +57,9 @@ class Provider:
     # What an incremental refresh recomputes: "recent" (the last RECENT_MONTHS months) or "ledger"
     # (from the earliest month touched by the ledger entries written since the last refresh).
     window: str = "recent"
+    # For a "ledger" provider: the kinds of ledger entries its figures read. After a billing run
+    # (`refresh_after_billing`) it is recomputed only when a new entry has one of them; empty: any kind.
+    ledger_kinds: frozenset = frozenset()
     # Stock components that only exist today (no history to rebuild them from, e.g. open cases by
     # status): computed for the refresh's month only; earlier months keep what their last refresh
     # of that month stored (the nightly one of the month's last day is its end-of-month photo).

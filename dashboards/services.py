@@ -223,9 +223,21 @@ def _computed_everywhere(months: list[date], keys, agency_ids: list[int]) -> boo
     return stored == len(months) * len(keys) * len(agency_ids)
 
 
+def _new_entries_of_kinds(after_id: int, upto_id: int, kinds) -> bool:
+    """Whether an entry after_id < id <= upto_id has one of these kinds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM billing_ledgerentry WHERE id > %s AND id <= %s AND kind = ANY(%s))",
+            [after_id, upto_id, [str(k) for k in kinds]],
+        )
+        return cursor.fetchone()[0]
+
+
 def _refresh_ledger(first: date, current: date, as_of: date, after_id: int, upto_id: int) -> int:
     """The ledger-fed providers after a billing run: the billing components by deltas when every month
-    they touch is already computed (otherwise, as the other ledger providers, recomputed from `first`)."""
+    they touch is already computed; then the other ledger providers recomputed from `first`, those that
+    declare `ledger_kinds` only when a new entry is of one of their kinds (a month never computed:
+    every ledger provider recomputed)."""
     agency_ids = list(Agency.objects.values_list("id", flat=True))
     months = months_between(first, current)
     ledger = [p for p in providers() if p.window == "ledger"]
@@ -233,7 +245,11 @@ def _refresh_ledger(first: date, current: date, as_of: date, after_id: int, upto
     scanned = 0
     billing = next((p for p in ledger if p.slug == "billing"), None)
     if billing is not None and _computed_everywhere(months, LEDGER_DELTA_KEYS, agency_ids):
-        recompute.remove(billing)
+        recompute = [
+            p
+            for p in ledger
+            if p is not billing and (not p.ledger_kinds or _new_entries_of_kinds(after_id, upto_id, p.ledger_kinds))
+        ]
         deltas, scanned = _billing_deltas(months, after_id, upto_id)
         if deltas:
             columns = list(zip(*[(a, m, k, v) for (a, m, k), v in deltas.items()], strict=True))

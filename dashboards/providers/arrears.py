@@ -423,6 +423,9 @@ register(
         title="Impayés et contentieux",
         order=60,
         window="ledger",
+        # Of the ledger it reads only the write-offs: the ageing snapshot, the cases, plans and CAF
+        # reports are the arrears app's own records, which a billing run does not change.
+        ledger_kinds=frozenset({EntryKind.WRITE_OFF}),
         components={
             **dict.fromkeys(sorted(LIVE), "stock"),
             "cases_opened": "flow",

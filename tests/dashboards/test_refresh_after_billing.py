@@ -95,3 +95,33 @@ def test_a_month_never_computed_is_recomputed(refreshed):
     by_refresh = stored()
     refresh_dashboards(as_of=january, full=True)
     assert stored() == by_refresh
+
+
+def test_arrears_figures_are_recomputed_only_for_a_new_write_off(refreshed, monkeypatch):
+    """The arrears block reads only write-offs from the ledger: a run's rents and payments leave it as it
+    is, a write-off among the new entries recomputes it, to the figures a full recomputation gives."""
+    recomputed = []
+    real = services._recompute
+    monkeypatch.setattr(
+        services, "_recompute", lambda *a, only=None, **k: recomputed.append(only) or real(*a, only=only, **k)
+    )
+    post_billing_like_entries(refreshed.as_of.replace(day=1))
+    refresh_after_billing(as_of=refreshed.as_of)
+    assert recomputed == []
+
+    account = Account.objects.order_by("id").last()
+    post_entries(
+        account=account,
+        entries=[
+            NewEntry(
+                posted_on=refreshed.as_of, kind="write_off", label="Admission en non-valeur", amount=Decimal("-75.25")
+            )
+        ],
+    )
+    refresh_after_billing(as_of=refreshed.as_of)
+    assert [[p.slug for p in only] for only in recomputed] == [["arrears"]]
+    by_refresh = stored(keys=("written_off",))
+    month = (account.lease.dwelling.building.estate.agency_id, refreshed.as_of.replace(day=1), "written_off")
+    assert by_refresh[month] == Decimal("75.25")
+    refresh_dashboards(as_of=refreshed.as_of, full=True)
+    assert stored(keys=("written_off",)) == by_refresh
